@@ -1,0 +1,161 @@
+"""Lesson 11: how the damping λ decides whether Newton's method stops at a saddle.
+
+Damped Newton on Himmelblau's function, x ← x − (H + λI)⁻¹∇f, from a start near one of its
+saddles. Near a critical point x* with Hessian eigenvalues hᵢ, the error along eigenvector i is
+multiplied each step by
+
+    ρᵢ(λ) = λ / (λ + hᵢ).
+
+For a minimum (hᵢ > 0) every ρᵢ lies in [0, 1): damped Newton converges for any λ ≥ 0. At a
+saddle, the negative eigenvalue h₋ gives |ρ₋| < 1 exactly when λ < |h₋|/2, so small damping
+makes the saddle *attracting* (undamped Newton, λ → 0, jumps straight to it), while
+λ > |h₋|/2 repels it and the method slides off to a minimum; for λ ≫ |H| the step is ≈ ∇f/λ,
+gradient descent with learning rate 1/λ.
+
+The left panel draws the path on the contours; the right panel draws |ρᵢ(λ)| at the saddle for
+both eigen-directions, with the current λ marked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..landscapes import Himmelblau
+from ..optim.runner import Trajectory
+from .base import Rendered, log_slider
+from .base import explorer as base_explorer
+
+SLIDER_RANGES: dict[str, tuple[float, float]] = {"damping": (1e-4, 1e2)}
+START = (0.5, 3.5)
+STEPS = 60
+TOLERANCE = 1e-3
+_F = Himmelblau()
+_SADDLE = _F.critical_points["saddle"][0]
+
+
+def damped_newton_path(damping: float, x0=START, steps: int = STEPS) -> Trajectory:
+    """The iterates of x ← x − (H(x) + λI)⁻¹∇f(x) on Himmelblau's function.
+
+    Stops (``diverged`` set to the step) when H + λI is singular, or the iterate leaves
+    |x| ≤ 1e3; never warns.
+    """
+    x = np.array(x0, dtype=np.float64)
+    points = [x.copy()]
+    diverged = None
+    identity = np.eye(2)
+    with np.errstate(all="ignore"):
+        for k in range(1, steps + 1):
+            try:
+                x = x - np.linalg.solve(_F.hessian(x) + damping * identity, _F.grad(x))
+            except np.linalg.LinAlgError:
+                diverged = k
+                break
+            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > 1e3:
+                diverged = k
+                break
+            points.append(x.copy())
+        points = np.array(points)
+        return Trajectory(points, _F(points), np.linalg.norm(_F.grad(points), axis=-1), diverged)
+
+
+def saddle_factors(damping: np.ndarray | float) -> np.ndarray:
+    """|ρᵢ(λ)| = |λ / (λ + hᵢ)| at the start's saddle, shape (..., 2), i over its eigenvalues."""
+    h = np.linalg.eigvalsh(_F.hessian(_SADDLE))
+    lam = np.asarray(damping, dtype=np.float64)[..., None]
+    with np.errstate(divide="ignore"):
+        return np.abs(lam / (lam + h))
+
+
+def saddle_threshold() -> float:
+    """λ* = |h₋|/2: below it damped Newton is attracted to the saddle, above it repelled."""
+    return float(-np.linalg.eigvalsh(_F.hessian(_SADDLE))[0] / 2)
+
+
+def classify_end(point: np.ndarray) -> tuple[str, int | None]:
+    """Which known critical point of Himmelblau's function ``point`` is within 1e-3 of."""
+    for kind, points in _F.critical_points.items():
+        distances = np.linalg.norm(points - point, axis=1)
+        if distances.min() < TOLERANCE:
+            return kind, int(distances.argmin())
+    return "none", None
+
+
+@lru_cache(maxsize=1)
+def _contour_grid(n: int = 160):
+    (x0, x1), (y0, y1) = _F.bounds
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    Z = _F(np.stack([X, Y], -1))
+    levels = np.geomspace(0.3, float(Z.max()), 18)
+    return X, Y, Z, levels
+
+
+def render(damping: float = 1e-4) -> Rendered:
+    """Draw damped Newton's path for damping λ = ``damping`` and the saddle's factors ρᵢ(λ).
+
+    ``info``: damping, regime ("reaches saddle" / "reaches minimum" / "reaches maximum" /
+    "diverged" / "still moving"), end (last iterate), steps, diverged (step or None),
+    threshold (λ* = |h₋|/2), factors (|ρᵢ(λ)| at the saddle), xlim, ylim.
+    """
+    damping = float(damping)
+    if not (np.isfinite(damping) and damping >= 0):
+        raise ValueError(f"damping must be a finite number >= 0; got {damping}")
+    path = damped_newton_path(damping)
+    kind, _ = classify_end(path.final)
+    if path.diverged is not None:
+        regime = "diverged"
+    elif kind == "none":
+        regime = "still moving"
+    else:
+        regime = f"reaches {kind}"
+    threshold = saddle_threshold()
+
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    ax, ax_rho = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    X, Y, Z, levels = _contour_grid()
+    ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
+    markers = {"minimum": ("o", "tab:green"), "maximum": ("^", "tab:red"),
+               "saddle": ("x", "black")}
+    for name, points in _F.critical_points.items():
+        marker, color = markers[name]
+        ax.plot(points[:, 0], points[:, 1], marker, color=color, ms=7, ls="none", label=name)
+    shown = np.clip(path.points, -5.0, 5.0)
+    ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.5)
+    ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
+    ax.plot(*shown[-1], "o", color="tab:orange", ms=8)
+    ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="$x_1$", ylabel="$x_2$",
+           aspect="equal")
+    title = f"λ = {damping:.3g}: {regime}"
+    if path.diverged is not None:
+        title += f" at step {path.diverged}"
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8)
+
+    grid = np.geomspace(*SLIDER_RANGES["damping"], 400)
+    factors = saddle_factors(grid)
+    h_minus, h_plus = np.linalg.eigvalsh(_F.hessian(_SADDLE))
+    ax_rho.loglog(grid, factors[:, 0], color="tab:red", label=f"$|\\rho_-|$, h = {h_minus:.1f}")
+    ax_rho.loglog(grid, factors[:, 1], color="tab:blue", label=f"$|\\rho_+|$, h = {h_plus:.1f}")
+    ax_rho.axhline(1.0, color="gray", lw=1)
+    ax_rho.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
+    current = saddle_factors(damping)
+    ax_rho.plot([damping, damping], current, "o", color="tab:orange", label="current λ")
+    ax_rho.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
+               ylim=(1e-7, 1e2), title="saddle attracts where both factors < 1")
+    ax_rho.legend(loc="lower right", fontsize=8)
+
+    info = {
+        "damping": damping, "regime": regime, "end": path.final.copy(), "steps": path.steps,
+        "diverged": path.diverged, "threshold": threshold, "factors": current,
+        "xlim": ax.get_xlim(), "ylim": ax.get_ylim(),
+    }
+    return Rendered(fig, info)
+
+
+def explorer(damping: float = 1e-4) -> widgets.VBox:
+    """A log slider for λ over SLIDER_RANGES, re-rendering the path and the factor plot."""
+    low, high = SLIDER_RANGES["damping"]
+    return base_explorer(render, damping=log_slider(damping, low, high, "damping λ"))
