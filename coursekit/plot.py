@@ -86,7 +86,7 @@ def contour(f, ax: Axes | None = None, bounds=None, levels: int | Sequence[float
     return ax
 
 
-def surface_and_contour(f, bounds=None, n: int = 120, title: str | None = None) -> Figure:
+def surface_and_contour(f, bounds=None, n: int = 60, title: str | None = None) -> Figure:
     """The same landscape twice, side by side: a 3D surface and its contour map."""
     fig = plt.figure(figsize=(11, 4.5))
     ax3d = fig.add_subplot(1, 2, 1, projection="3d")
@@ -94,7 +94,7 @@ def surface_and_contour(f, bounds=None, n: int = 120, title: str | None = None) 
     ax3d.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
     ax3d.set_xlabel("$x_1$")
     ax3d.set_ylabel("$x_2$")
-    contour(f, fig.add_subplot(1, 2, 2), bounds, n=n)
+    contour(f, fig.add_subplot(1, 2, 2), bounds)
     fig.suptitle(title or getattr(f, "name", ""))
     return fig
 

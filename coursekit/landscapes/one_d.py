@@ -107,6 +107,23 @@ class SineBowl(Function1D):
 
     name = "sine bowl"
 
+    def __init__(self) -> None:
+        super().__init__()
+        roots = critical_points_1d(self, *self.bounds[0])
+        curvature = self._derivative(roots, 2)
+        self.critical_points["minimum"] = roots[curvature > 0][:, None]
+        self.critical_points["maximum"] = roots[curvature < 0][:, None]
+
     def _derivative(self, t, order):
         s, c = np.sin(3 * t), np.cos(3 * t)
         return [t**2 / 2 + s, t + 3 * c, 1 - 9 * s + 0 * t, -27 * c][order]
+
+
+def critical_points_1d(f: Function1D, low: float, high: float, n: int = 2001) -> np.ndarray:
+    """The roots of f' in [low, high]: sign changes on a grid, polished by Newton's method."""
+    t = np.linspace(low, high, n)
+    slope = f.derivative(t, 1)
+    roots = t[:-1][np.sign(slope[:-1]) * np.sign(slope[1:]) < 0]
+    for _ in range(30):
+        roots = roots - f.derivative(roots, 1) / f.derivative(roots, 2)
+    return roots

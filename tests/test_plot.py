@@ -1,0 +1,54 @@
+"""Plots return their figures, draw what they claim, and the lecture style is larger."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib as mpl  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from coursekit import landscapes, plot  # noqa: E402
+
+
+def test_lecture_style_has_larger_fonts_and_lines_than_notebook_style():
+    plot.use_style("notebook")
+    small = mpl.rcParams["font.size"], mpl.rcParams["lines.linewidth"]
+    plot.use_style("lecture")
+    large = mpl.rcParams["font.size"], mpl.rcParams["lines.linewidth"]
+    plot.use_style("notebook")
+    assert large[0] > small[0] and large[1] > small[1]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        plot.use_style("poster")
+
+
+def test_grid_evaluates_the_landscape_pointwise():
+    f = landscapes.Himmelblau()
+    X, Y, Z = plot.grid(f, n=7)
+    assert Z.shape == (7, 7)
+    assert Z[3, 5] == pytest.approx(f(np.array([X[3, 5], Y[3, 5]])))
+
+
+def test_contour_marks_every_listed_critical_point_inside_the_window():
+    f = landscapes.Himmelblau()
+    ax = plot.contour(f)
+    marked = {line.get_label(): len(line.get_xdata()) for line in ax.get_lines()}
+    assert marked == {"minimum": 4, "maximum": 1, "saddle": 4}
+
+
+def test_log_levels_are_increasing_and_span_the_range():
+    Z = np.array([[0.0, 1.0], [10.0, 1000.0]])
+    levels = plot.contour_levels(Z, 10, log=True)
+    assert np.all(np.diff(levels) > 0) and levels[-1] == pytest.approx(1000.0)
+
+
+def test_surface_and_contour_returns_a_figure_with_a_3d_and_a_2d_axes():
+    fig = plot.surface_and_contour(landscapes.Saddle())
+    assert [ax.name for ax in fig.axes] == ["3d", "rectilinear"]
+
+
+def test_trajectory_draws_every_point():
+    ax = plot.contour(landscapes.Saddle())
+    points = np.array([[1.0, 0.1], [0.5, 0.2], [0.25, 0.4]])
+    plot.trajectory(ax, points, label="path")
+    (path,) = [line for line in ax.get_lines() if line.get_label() == "path"]
+    np.testing.assert_array_equal(path.get_xydata(), points)
