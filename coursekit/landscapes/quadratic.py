@@ -38,16 +38,15 @@ class Quadratic(Landscape):
             raise ValueError(f"Quadratic needs b of shape ({self.dim},); got {self.b.shape}")
         self.eigenvalues, self.eigenvectors = np.linalg.eigh(self.A)
         self.name = "quadratic"
-        if np.all(self.eigenvalues > 0):
-            self.critical_points["minimum"] = self.minimizer[None, :]
-        elif np.all(self.eigenvalues < 0):
-            self.critical_points["maximum"] = self.minimizer[None, :]
-        elif np.all(self.eigenvalues != 0):
-            self.critical_points["saddle"] = self.minimizer[None, :]
-        if self.dim == 2:
-            radius = 2.0 + float(np.max(np.abs(self.minimizer), initial=0.0)) if np.all(
-                self.eigenvalues != 0) else 2.0
-            self.bounds = ((-radius, radius), (-radius, radius))
+        scale = max(float(np.abs(self.eigenvalues).max(initial=0.0)), 1.0)
+        self.singular = bool(np.any(np.abs(self.eigenvalues) <= 1e-12 * scale))
+        if not self.singular:
+            kind = ("minimum" if np.all(self.eigenvalues > 0) else
+                    "maximum" if np.all(self.eigenvalues < 0) else "saddle")
+            self.critical_points[kind] = self.minimizer[None, :]
+            if self.dim == 2:
+                radius = 2.0 + float(np.max(np.abs(self.minimizer)))
+                self.bounds = ((-radius, radius), (-radius, radius))
 
     @classmethod
     def from_eigenvalues(
@@ -83,6 +82,9 @@ class Quadratic(Landscape):
     @property
     def minimizer(self) -> np.ndarray:
         """The stationary point x* = −A⁻¹b (a minimum when A is positive definite)."""
+        if self.singular:
+            raise ValueError(f"A is singular (eigenvalues {self.eigenvalues}): "
+                             "no unique stationary point")
         return -np.linalg.solve(self.A, self.b)
 
     def _value(self, x):
