@@ -9,8 +9,8 @@ Classification sets come back as a ``Split`` with four arrays, which also unpack
 - ``load_digits()``: scikit-learn's bundled 8×8 handwritten digits (1797 images, 64 pixel
   features, 10 classes). A fixed stratified split (20 % of each class for testing, seed 0:
   1438 train / 359 test), then every feature standardized with the *training* mean and
-  standard deviation (constant pixels get std 1, so they stay 0). The statistics are in ``data.mean`` and
-  ``data.std``.
+  standard deviation (constant pixels get std 1, so they stay 0). The statistics are in
+  ``data.mean`` and ``data.std``.
 - ``two_moons()``: two interleaving half circles with Gaussian noise (2 features, 2 classes).
 - ``spirals()``: K interleaved spiral arms (2 features, K classes), the cs231n toy set.
 
