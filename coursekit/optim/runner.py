@@ -59,6 +59,8 @@ def run(
         loss, g = float(f(x)), np.asarray(grad(x), dtype=np.float64)
         points, losses, norms = [x.copy()], [loss], [float(np.linalg.norm(g))]
         diverged = None
+        if not (np.all(np.isfinite(x)) and np.isfinite(loss) and np.all(np.isfinite(g))):
+            raise ValueError(f"x0 must be a point where f and its gradient are finite; got {x0!r}")
         for k in range(1, steps + 1):
             opt.step(x, g)
             loss = float(f(x))

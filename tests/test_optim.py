@@ -1,0 +1,469 @@
+"""coursekit.optim against torch.optim: whole trajectories in float64, rtol 1e-10.
+
+Every trajectory runs 100 steps on a non-quadratic function with noisy gradients, over a list
+of differently shaped arrays, and each side computes its gradient from its own iterate, so any
+difference in the update rule compounds instead of cancelling.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coursekit import optim
+
+SHAPES = [(3,), (2, 4), (), (5, 1, 2)]
+STEPS = 100
+RTOL = 1e-10
+
+
+@pytest.fixture(autouse=True)
+def torch_float64_scalars():
+    """torch keeps scalar state (NAdam's mu_product, step) in the default dtype."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def start_points(shapes=SHAPES, seed=0, dtype=np.float64) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-2.0, 2.0, size=s).astype(dtype) for s in shapes]
+
+
+def noisy_gradient(shapes=SHAPES, seed=1, scale=0.3, sign=1.0):
+    """∇f for f(x) = Σ log cosh(x − 0.5) + x⁴/40, plus fixed noise per step (non-quadratic)."""
+    rng = np.random.default_rng(seed)
+    noise = [[scale * rng.standard_normal(s) for s in shapes] for _ in range(STEPS + 1)]
+
+    def grad(k: int, i: int, x: np.ndarray) -> np.ndarray:
+        return np.asarray(sign * (np.tanh(x - 0.5) + 0.1 * x**3 + noise[k][i]), dtype=x.dtype)
+
+    return grad
+
+
+def our_trajectory(opt, x0s, grad, steps=STEPS, lrs=None) -> np.ndarray:
+    xs = [x.copy() for x in x0s]
+    path = []
+    for k in range(steps):
+        if lrs is not None:
+            opt.lr = lrs[k]
+        out = opt.step(xs, [grad(k, i, x) for i, x in enumerate(xs)])
+        assert out is xs
+        path.append(np.concatenate([x.ravel() for x in xs]))
+    return np.array(path)
+
+
+def torch_trajectory(cls, kwargs, x0s, grad, steps=STEPS, lrs=None) -> np.ndarray:
+    ps = [torch.nn.Parameter(torch.tensor(x)) for x in x0s]
+    opt = cls(ps, **kwargs)
+    path = []
+    for k in range(steps):
+        if lrs is not None:
+            opt.param_groups[0]["lr"] = lrs[k]
+        for i, p in enumerate(ps):
+            p.grad = torch.from_numpy(grad(k, i, p.detach().numpy().copy()))
+        opt.step()
+        path.append(np.concatenate([p.detach().numpy().ravel() for p in ps]))
+    return np.array(path)
+
+
+def assert_matches_torch(ours, cls, kwargs, x0s=None, grad=None, steps=STEPS):
+    x0s = start_points() if x0s is None else x0s
+    grad = noisy_gradient(sign=-1.0 if kwargs.get("maximize") else 1.0) if grad is None else grad
+    expected = torch_trajectory(cls, kwargs, x0s, grad, steps)
+    actual = our_trajectory(ours, x0s, grad, steps)
+    assert np.all(np.isfinite(expected)), "reference run diverged; pick gentler settings"
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=1e-14)
+
+
+def grid(**options):
+    """All combinations of the given option values, as kwargs dicts."""
+    names = list(options)
+    combos = itertools.product(*options.values())
+    return [dict(zip(names, values, strict=True)) for values in combos]
+
+
+# --- SGD ---
+SGD_CASES = [
+    c
+    for c in grid(
+        lr=[0.05],
+        momentum=[0.0, 0.9],
+        dampening=[0.0, 0.3],
+        nesterov=[False, True],
+        weight_decay=[0.0, 0.1],
+        maximize=[False, True],
+    )
+    if not (c["nesterov"] and (c["momentum"] == 0 or c["dampening"] != 0))
+    and not (c["momentum"] == 0 and c["dampening"] != 0)
+]
+
+
+@pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
+def test_sgd_matches_torch_for_every_option_combination(kwargs):
+    assert_matches_torch(optim.SGD(**kwargs), torch.optim.SGD, kwargs)
+
+
+def test_sgd_defaults_match_torch():
+    ours, theirs = optim.SGD(), torch.optim.SGD([torch.zeros(1)])
+    assert ours.lr == theirs.defaults["lr"]
+    for name in optim.SGD.hyperparameters:
+        assert getattr(ours, name) == theirs.defaults[name], name
+
+
+def test_sgd_steps_a_single_array_in_place_and_returns_it():
+    x = np.array([1.0, -2.0])
+    g = np.array([0.5, 0.25])
+    assert optim.SGD(lr=0.1).step(x, g) is x
+    np.testing.assert_array_equal(x, [1.0 - 0.05, -2.0 - 0.025])
+
+
+# --- Adam / AdamW ---
+ADAM_CASES = grid(
+    lr=[0.05],
+    amsgrad=[False, True],
+    weight_decay=[0.0, 0.1],
+    maximize=[False, True],
+    decoupled_weight_decay=[False, True],
+)
+
+
+@pytest.mark.parametrize("kwargs", ADAM_CASES, ids=str)
+def test_adam_matches_torch_for_every_option_combination(kwargs):
+    assert_matches_torch(optim.Adam(**kwargs), torch.optim.Adam, kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    grid(lr=[0.05], amsgrad=[False, True], weight_decay=[0.0, 0.3], maximize=[False, True]),
+    ids=str,
+)
+def test_adamw_matches_torch_for_every_option_combination(kwargs):
+    assert_matches_torch(optim.AdamW(**kwargs), torch.optim.AdamW, kwargs)
+
+
+def test_adam_matches_torch_with_extreme_betas_and_eps():
+    kwargs = dict(lr=0.02, betas=(0.5, 0.6), eps=1e-3)
+    assert_matches_torch(optim.Adam(**kwargs), torch.optim.Adam, kwargs)
+
+
+@pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW"])
+def test_defaults_match_torch(cls):
+    ours, theirs = getattr(optim, cls)(), getattr(torch.optim, cls)([torch.zeros(1)])
+    assert ours.lr == theirs.defaults["lr"]
+    for name in ours.hyperparameters:
+        if name in theirs.defaults:
+            want = theirs.defaults[name]
+            assert getattr(ours, name) == (tuple(want) if name == "betas" else want), name
+
+
+# --- the lecture's forms ---
+def test_heavy_ball_equals_torch_sgd_momentum_while_lr_is_constant():
+    grad = noisy_gradient()
+    x0s = start_points()
+    expected = torch_trajectory(torch.optim.SGD, dict(lr=0.05, momentum=0.9), x0s, grad)
+    actual = our_trajectory(optim.HeavyBall(lr=0.05, momentum=0.9), x0s, grad)
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=1e-13)
+
+
+def test_heavy_ball_differs_from_torch_sgd_momentum_once_lr_changes():
+    grad, x0s = noisy_gradient(), start_points()
+    lrs = [0.05] * 10 + [0.005] * (STEPS - 10)
+    kwargs = dict(lr=0.05, momentum=0.9)
+    expected = torch_trajectory(torch.optim.SGD, kwargs, x0s, grad, lrs=lrs)
+    actual = our_trajectory(optim.HeavyBall(**kwargs), x0s, grad, lrs=lrs)
+    ours_as_torch = our_trajectory(optim.SGD(**kwargs), x0s, grad, lrs=lrs)
+    np.testing.assert_allclose(ours_as_torch, expected, rtol=RTOL, atol=1e-13)
+    # step 11: torch rescales the whole velocity by the new lr, heavy ball keeps it
+    assert np.max(np.abs(actual[10] - expected[10])) > 1e-3
+
+
+def test_torch_adam_is_simplified_adam_with_bias_correction_folded_into_lr_and_eps():
+    beta1, beta2, lr, eps = 0.9, 0.99, 0.05, 1e-3
+    grad, x0s = noisy_gradient(), start_points()
+    ours = optim.Adam(lr=lr, betas=(beta1, beta2), eps=eps, bias_correction=False)
+    xs, path = [x.copy() for x in x0s], []
+    for k in range(1, STEPS + 1):
+        ours.lr = lr * np.sqrt(1 - beta2**k) / (1 - beta1**k)
+        ours.eps = eps * np.sqrt(1 - beta2**k)
+        ours.step(xs, [grad(k - 1, i, x) for i, x in enumerate(xs)])
+        path.append(np.concatenate([x.ravel() for x in xs]))
+    expected = torch_trajectory(
+        torch.optim.Adam, dict(lr=lr, betas=(beta1, beta2), eps=eps), x0s, grad
+    )
+    np.testing.assert_allclose(np.array(path), expected, rtol=RTOL, atol=1e-13)
+
+
+def test_simplified_adam_equals_torch_adam_when_betas_are_zero():
+    kwargs = dict(lr=0.01, betas=(0.0, 0.0))
+    assert_matches_torch(optim.Adam(**kwargs, bias_correction=False), torch.optim.Adam, kwargs)
+
+
+def test_simplified_adam_takes_larger_first_steps_than_torch_adam():
+    grad, x0s = noisy_gradient(), start_points()
+    kwargs = dict(lr=0.01, betas=(0.9, 0.999))
+    plain = our_trajectory(optim.Adam(**kwargs, bias_correction=False), x0s, grad, steps=1)
+    expected = torch_trajectory(torch.optim.Adam, kwargs, x0s, grad, steps=1)
+    x0 = np.concatenate([x.ravel() for x in x0s])
+    # without correction the first step is α(1 − β₁)/√(1 − β₂) ≈ 3.16α per coordinate, not α
+    ratio = np.abs(plain[0] - x0) / np.abs(expected[0] - x0)
+    np.testing.assert_allclose(ratio, 0.1 / np.sqrt(0.001), rtol=1e-4)
+
+
+# --- protocol: state, reset, state_dict ---
+OPTIMIZERS = {
+    "SGD": dict(lr=0.05, momentum=0.9, nesterov=True),
+    "Adam": dict(lr=0.05, amsgrad=True),
+    "AdamW": dict(lr=0.05),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_reset_makes_the_next_run_identical_to_a_fresh_optimizer(name):
+    grad, x0s = noisy_gradient(), start_points()
+    opt = getattr(optim, name)(**OPTIMIZERS[name])
+    first = our_trajectory(opt, x0s, grad, steps=20)
+    opt.reset()
+    assert opt.state == {}
+    np.testing.assert_array_equal(our_trajectory(opt, x0s, grad, steps=20), first)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_state_dict_round_trip_resumes_exactly(name):
+    grad, x0s = noisy_gradient(), start_points()
+    cls, kwargs = getattr(optim, name), OPTIMIZERS[name]
+    full = our_trajectory(cls(**kwargs), x0s, grad, steps=20)
+    opt = cls(**kwargs)
+    xs = [x.copy() for x in x0s]
+    for k in range(10):
+        opt.step(xs, [grad(k, i, x) for i, x in enumerate(xs)])
+    saved = opt.state_dict()
+    opt.step(xs, [grad(10, i, x) for i, x in enumerate(xs)])  # must not leak into `saved`
+    resumed = cls(lr=123.0)
+    resumed.load_state_dict(saved)
+    assert resumed.lr == kwargs["lr"]
+    xs = [
+        x.reshape(s)
+        for x, s in zip(
+            np.split(full[9], np.cumsum([int(np.prod(s)) for s in SHAPES])[:-1]),
+            SHAPES,
+            strict=True,
+        )
+    ]
+    for k in range(10, 20):
+        resumed.step(xs, [grad(k, i, x) for i, x in enumerate(xs)])
+        np.testing.assert_array_equal(np.concatenate([x.ravel() for x in xs]), full[k])
+
+
+def test_state_is_keyed_by_position_and_matches_torch_state_names():
+    opt = optim.Adam(amsgrad=True)
+    xs = start_points()
+    opt.step(xs, [np.ones_like(x) for x in xs])
+    assert sorted(opt.state) == list(range(len(xs)))
+    assert set(opt.state[1]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert opt.state[1]["exp_avg"].shape == SHAPES[1]
+
+
+def test_lr_is_writable_and_used_by_the_next_step():
+    opt = optim.SGD(lr=0.1)
+    x = np.array([1.0])
+    opt.lr = 0.5
+    opt.step(x, np.array([1.0]))
+    assert x[0] == 0.5
+
+
+def test_float32_params_stay_float32_and_match_torch_to_float32_round_off():
+    x0s = start_points(dtype=np.float32)
+    grad = noisy_gradient()
+    kwargs = dict(lr=0.05, amsgrad=True, weight_decay=0.1)
+    actual = our_trajectory(optim.Adam(**kwargs), x0s, grad, steps=20)
+    expected = torch_trajectory(torch.optim.Adam, kwargs, x0s, grad, steps=20)
+    assert actual.dtype == np.float32
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_non_contiguous_params_are_updated_in_place():
+    base = np.arange(12.0).reshape(3, 4)
+    view = base.T[::2]  # neither C- nor F-contiguous
+    g = np.ones_like(view)
+    expected = base.copy()
+    expected.T[::2] -= 0.1
+    optim.SGD(lr=0.1).step(view, g)
+    np.testing.assert_array_equal(base, expected)
+
+
+def test_large_arrays_cross_several_cache_slices_and_still_match_torch():
+    rng = np.random.default_rng(3)
+    x0s = [rng.standard_normal(50_000)]
+    noise = [rng.standard_normal(50_000) for _ in range(5)]
+    grad = lambda k, i, x: np.tanh(x) + noise[k]
+    kwargs = dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.1)
+    expected = torch_trajectory(torch.optim.SGD, kwargs, x0s, grad, steps=5)
+    np.testing.assert_allclose(
+        our_trajectory(optim.SGD(**kwargs), x0s, grad, steps=5), expected, rtol=RTOL
+    )
+    kwargs = dict(lr=0.01, amsgrad=True)
+    expected = torch_trajectory(torch.optim.Adam, kwargs, x0s, grad, steps=5)
+    np.testing.assert_allclose(
+        our_trajectory(optim.Adam(**kwargs), x0s, grad, steps=5), expected, rtol=RTOL
+    )
+
+
+def test_gradients_are_not_modified():
+    xs = start_points()
+    gs = [np.full_like(x, 0.5) for x in xs]
+    for opt in (
+        optim.SGD(momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True),
+        optim.Adam(weight_decay=0.1, maximize=True),
+    ):
+        for _ in range(3):
+            opt.step(xs, gs)
+    for g in gs:
+        assert np.all(g == 0.5)
+
+
+# --- bad input ---
+BAD_HYPERPARAMETERS = [
+    ("SGD", dict(lr=-0.1), "lr"),
+    ("SGD", dict(lr=float("nan")), "lr"),
+    ("SGD", dict(lr=float("inf")), "lr"),
+    ("SGD", dict(momentum=-0.5), "momentum"),
+    ("SGD", dict(momentum=float("nan")), "momentum"),
+    ("SGD", dict(weight_decay=-1e-4), "weight_decay"),
+    ("SGD", dict(nesterov=True), "nesterov"),
+    ("SGD", dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov"),
+    ("Adam", dict(lr=-1.0), "lr"),
+    ("Adam", dict(eps=-1e-8), "eps"),
+    ("Adam", dict(eps=float("inf")), "eps"),
+    ("Adam", dict(weight_decay=float("nan")), "weight_decay"),
+    ("Adam", dict(betas=(1.0, 0.999)), "betas[0]"),
+    ("Adam", dict(betas=(0.9, -0.1)), "betas[1]"),
+    ("Adam", dict(betas=(0.9,)), "betas"),
+    ("AdamW", dict(betas=(0.9, 1.5)), "betas[1]"),
+    ("AdamW", dict(weight_decay=-0.01), "weight_decay"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "argument"), BAD_HYPERPARAMETERS, ids=str)
+def test_bad_hyperparameters_raise_value_error_naming_the_argument(name, kwargs, argument):
+    with pytest.raises(ValueError, match=argument.replace("[", r"\[").replace("]", r"\]")):
+        getattr(optim, name)(**kwargs)
+
+
+def test_setting_a_negative_lr_raises():
+    opt = optim.Adam()
+    with pytest.raises(ValueError, match="lr"):
+        opt.lr = -0.1
+
+
+BAD_STEPS = [
+    ([np.zeros(2), np.zeros(3)], [np.zeros(2)], "grads has 1 arrays but params has 2"),
+    ([np.zeros(2)], [np.zeros(3)], r"grads\[0\] has shape \(3,\) but params\[0\] has shape \(2,\)"),
+    (np.zeros((2, 2)), np.zeros(4), r"shape \(4,\) but .* shape \(2, 2\)"),
+    ([np.zeros(2)], [np.zeros(2, np.float32)], r"grads\[0\] has dtype float32 .* float64"),
+    ([np.zeros(2), np.zeros(2)], [np.zeros(2), np.array([0.0, np.nan])], r"grads\[1\].*non-finite"),
+    (np.zeros(3), np.array([np.inf, 0, 0]), r"grads\[0\].*non-finite"),
+    (np.zeros(3), np.array([-np.inf, 0, 0]), r"grads\[0\].*non-finite"),
+    (np.zeros(3, dtype=int), np.zeros(3, dtype=int), r"params\[0\] has dtype int64.*floating"),
+    ([[0.0, 1.0]], [[0.0, 1.0]], r"params\[0\] must be a numpy array"),
+    (1.5, 0.5, "params must be a numpy array"),
+    ([np.zeros(2)], np.zeros(2), "grads must be a list"),
+]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize(("params", "grads", "message"), BAD_STEPS, ids=lambda v: str(v)[:30])
+def test_bad_step_arguments_raise_value_error_and_leave_params_untouched(
+    name, params, grads, message
+):
+    opt = getattr(optim, name)(**OPTIMIZERS[name])
+    before = [np.array(p, copy=True) for p in params] if isinstance(params, list) else None
+    with pytest.raises(ValueError, match=message):
+        opt.step(params, grads)
+    if before is not None:
+        for p, b in zip(params, before, strict=True):
+            np.testing.assert_array_equal(p, b)
+
+
+def test_huge_but_finite_gradients_are_accepted():
+    x = np.zeros(4)
+    optim.SGD(lr=1e-300).step(x, np.full(4, 1e308))  # their sum overflows, each entry is finite
+    assert np.all(np.isfinite(x))
+
+
+def test_changing_a_params_shape_without_reset_raises():
+    opt = optim.Adam()
+    opt.step([np.zeros(3)], [np.ones(3)])
+    with pytest.raises(ValueError, match=r"params\[0\] has shape \(4,\).*reset"):
+        opt.step([np.zeros(4)], [np.ones(4)])
+
+
+# --- hypothesis: random hyperparameters and shapes ---
+shapes_strategy = st.lists(
+    st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple), min_size=1, max_size=3
+)
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    shapes=shapes_strategy,
+    lr=st.floats(1e-3, 0.1),
+    momentum=st.floats(0.0, 0.99),
+    dampening=st.floats(0.0, 0.9),
+    weight_decay=st.floats(0.0, 0.5),
+    nesterov=st.booleans(),
+    maximize=st.booleans(),
+)
+def test_sgd_matches_torch_for_random_hyperparameters_and_shapes(
+    shapes, lr, momentum, dampening, weight_decay, nesterov, maximize
+):
+    if nesterov:
+        momentum, dampening = max(momentum, 0.1), 0.0
+    kwargs = dict(
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
+        nesterov=nesterov,
+        maximize=maximize,
+    )
+    grad = noisy_gradient(shapes, sign=-1.0 if maximize else 1.0)
+    assert_matches_torch(
+        optim.SGD(**kwargs), torch.optim.SGD, kwargs, start_points(shapes), grad, steps=30
+    )
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    shapes=shapes_strategy,
+    lr=st.floats(1e-3, 0.1),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.0, 0.9999),
+    eps=st.floats(1e-10, 1e-2),
+    weight_decay=st.floats(0.0, 0.5),
+    amsgrad=st.booleans(),
+    maximize=st.booleans(),
+    decoupled=st.booleans(),
+)
+def test_adam_matches_torch_for_random_hyperparameters_and_shapes(
+    shapes, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled
+):
+    kwargs = dict(
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+        decoupled_weight_decay=decoupled,
+    )
+    grad = noisy_gradient(shapes, sign=-1.0 if maximize else 1.0)
+    assert_matches_torch(
+        optim.Adam(**kwargs), torch.optim.Adam, kwargs, start_points(shapes), grad, steps=30
+    )
