@@ -1,0 +1,106 @@
+"""The init-scale widget of lesson 09: regimes over the sliders, the power laws, torch parity."""
+
+import ipywidgets
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from coursekit.widgets import init_scale
+
+matplotlib.use("Agg")
+
+LOW, HIGH = init_scale.SLIDER_RANGES["scale"]
+D_LOW, D_HIGH = (int(v) for v in init_scale.SLIDER_RANGES["depth"])
+REGIMES = {"vanishing", "stable", "exploding"}
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("activation", sorted(init_scale.ACTIVATIONS))
+@pytest.mark.parametrize("scale", [LOW, 1.0, HIGH])
+@pytest.mark.parametrize("depth", [D_LOW, D_HIGH])
+def test_render_over_the_slider_range_is_finite_and_named(activation, scale, depth):
+    rendered = init_scale.render(scale, depth, activation)
+    info = rendered.info
+    assert info["forward"] in REGIMES and info["backward"] in REGIMES
+    for key in ("activation_variance", "gradient_variance"):
+        assert info[key].shape == (depth + 1,)
+        assert np.all(np.isfinite(info[key])) and np.all(info[key] >= 0)
+    assert np.all(np.isfinite(info["ylim"])) and info["ylim"][0] > 0
+    assert info["forward"] in rendered.figure.axes[0].get_title()
+    assert info["backward"] in rendered.figure.axes[1].get_title()
+
+
+@pytest.mark.parametrize("scale, expected", [(0.5, "vanishing"), (np.sqrt(2), "stable"),
+                                             (3.0, "exploding")])
+def test_relu_net_vanishes_below_he_scale_and_explodes_above(scale, expected):
+    info = init_scale.render(scale, 30, "relu").info
+    assert info["forward"] == info["backward"] == expected
+
+
+@pytest.mark.parametrize("activation, scale", [("identity", 0.5), ("identity", 1.7),
+                                               ("relu", 1.0), ("relu", 2.5)])
+def test_gradient_variance_shrinks_by_the_closed_form_factor_per_layer(activation, scale):
+    # E Var(∂L/∂a_{ℓ-1}) = s² · E[φ'²] · Var(∂L/∂a_ℓ); E[φ'²] = 1 (linear), 1/2 (ReLU)
+    depth = 40
+    predicted = scale**2 / (2.0 if activation == "relu" else 1.0)
+    info = init_scale.statistics(scale, depth, activation)
+    assert info["backward_ratio"] ** (1 / depth) == pytest.approx(predicted, rel=0.05)
+
+
+def test_linear_net_activation_variance_follows_s_squared_to_the_depth():
+    depth, scale = 40, 0.8
+    info = init_scale.statistics(scale, depth, "identity")
+    assert info["per_layer_factor"] == pytest.approx(scale**2, rel=0.05)
+
+
+def test_tanh_with_large_weights_saturates_yet_its_gradients_explode():
+    info = init_scale.statistics(HIGH, 20, "tanh")
+    assert info["saturated_fraction"] > 0.5
+    assert info["forward"] == "stable" and info["backward"] == "exploding"
+
+
+def test_sigmoid_gradients_vanish_at_moderate_scale():
+    for scale in (0.5, 1.0, 2.0):
+        assert init_scale.statistics(scale, 10, "sigmoid")["backward"] == "vanishing"
+
+
+def test_layer_variances_match_torch_autograd():
+    model = init_scale.deep_net(1.3, 4, "tanh", width=16, seed=3)
+    rng = np.random.default_rng(0)
+    x, readout = rng.standard_normal((32, 16)), rng.standard_normal((32, 16))
+    act_var, grad_var, _ = init_scale.layer_variances(model, x, readout)
+
+    tx = torch.tensor(x, requires_grad=True)
+    a, acts = tx, [tx]
+    for layer in model:
+        if isinstance(layer, init_scale.nn.Linear):
+            a = a @ torch.tensor(layer.weight).T + torch.tensor(layer.bias)
+        else:
+            a = torch.tanh(a)
+            a.retain_grad()
+            acts.append(a)
+    (a * torch.tensor(readout)).sum().backward()
+    torch_act_var = [t.detach().numpy().var(axis=0).mean() for t in acts]
+    torch_grad_var = [t.grad.numpy().var(axis=0).mean() for t in acts]
+    np.testing.assert_allclose(act_var, torch_act_var, rtol=1e-12)
+    np.testing.assert_allclose(grad_var, torch_grad_var, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"scale": 0.0}, "scale"), ({"scale": float("nan")}, "scale"), ({"scale": -1.0}, "scale"),
+    ({"depth": 0}, "depth"), ({"depth": 2.5}, "depth"), ({"activation": "gelu"}, "activation"),
+])
+def test_bad_input_raises_value_error_naming_the_argument(kwargs, name):
+    params = {"scale": 1.0, "depth": 3, "activation": "relu", **kwargs}
+    with pytest.raises(ValueError, match=name):
+        init_scale.render(**params)
+
+
+def test_explorer_builds_its_controls_within_the_slider_ranges():
+    box = init_scale.explorer()
+    assert isinstance(box, ipywidgets.VBox)
+    scale, depth, activation = box.children[0].children
+    assert 10**scale.min == pytest.approx(LOW) and 10**scale.max == pytest.approx(HIGH)
+    assert (depth.min, depth.max) == (D_LOW, D_HIGH)
+    assert set(activation.options) == set(init_scale.ACTIVATIONS)
