@@ -104,3 +104,27 @@ def test_explorer_builds_its_controls_within_the_slider_ranges():
     assert 10**scale.min == pytest.approx(LOW) and 10**scale.max == pytest.approx(HIGH)
     assert (depth.min, depth.max) == (D_LOW, D_HIGH)
     assert set(activation.options) == set(init_scale.ACTIVATIONS)
+
+
+def test_layer_variances_of_an_mlp_ending_in_a_linear_layer_match_torch():
+    model = init_scale.nn.MLP([8, 16, 16, 4], activation="relu", seed=1)
+    rng = np.random.default_rng(2)
+    x, grad_out = rng.standard_normal((32, 8)), rng.standard_normal((32, 4))
+    act_var, grad_var, acts = init_scale.layer_variances(model, x, grad_out)
+    assert act_var.shape == grad_var.shape == (3,) and acts.shape == (2, 32, 16)
+
+    tmodel = init_scale.nn.to_torch(model)
+    tx = torch.tensor(x, requires_grad=True)
+    hidden = []
+    a = tx
+    for layer in tmodel:
+        a = layer(a)
+        if isinstance(layer, torch.nn.ReLU):
+            a.retain_grad()
+            hidden.append(a)
+    (a * torch.tensor(grad_out)).sum().backward()
+    np.testing.assert_allclose(
+        act_var, [x.var(axis=0).mean()] + [h.detach().numpy().var(axis=0).mean() for h in hidden],
+        rtol=1e-12)
+    np.testing.assert_allclose(
+        grad_var, [t.grad.numpy().var(axis=0).mean() for t in [tx] + hidden], rtol=1e-12)

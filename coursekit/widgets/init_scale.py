@@ -60,28 +60,31 @@ def deep_net(scale: float, depth: int, activation: str = "relu", width: int = WI
     return nn.Sequential(*layers)
 
 
-def layer_variances(model: nn.Sequential, x: np.ndarray, readout: np.ndarray
+def layer_variances(model: nn.Sequential, x: np.ndarray, grad_out: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per block ℓ = 0 … L: Var(a_ℓ), Var(∂L/∂a_ℓ) over the batch (mean over units), and the
-    block outputs a_1 … a_L stacked as (L, batch, width).
+    """Var(a_ℓ) and Var(∂L/∂a_ℓ) over the batch (mean over units) for ℓ = 0 … K, and the
+    activations a_1 … a_K stacked as (K, batch, width).
 
-    ``model`` alternates Linear and activation layers; ℓ = 0 is the input.
+    a_0 = x is the input and a_ℓ the output of the ℓ-th activation layer (ReLU, tanh, …) of
+    ``model``; ``grad_out`` = ∂L/∂(model output) is sent back through ``model.backward``, and
+    ∂L/∂a_ℓ is the gradient arriving at a_ℓ.
     """
-    outputs = []
+    is_activation = tuple(ACTIVATIONS.values()) + (nn.LeakyReLU,)
+    outputs, arriving = [], []
     a = x
     for layer in model:
         a = layer.forward(a)
-        if not isinstance(layer, nn.Linear):
+        if isinstance(layer, is_activation):
             outputs.append(a)
-    grads = [readout]
-    g = readout
+    g = grad_out
     for layer in reversed(model.layers):
+        if isinstance(layer, is_activation):
+            arriving.append(g)
         g = layer.backward(g)
-        if isinstance(layer, nn.Linear):
-            grads.append(g)
-    acts = np.stack(outputs)
-    act_var = np.concatenate([[x.var(axis=0).mean()], acts.var(axis=1).mean(axis=1)])
-    grad_var = np.array([gr.var(axis=0).mean() for gr in reversed(grads)])
+    grads = [g] + arriving[::-1]
+    acts = np.stack(outputs) if outputs else np.empty((0,) + x.shape)
+    act_var = np.array([x.var(axis=0).mean()] + [h.var(axis=0).mean() for h in outputs])
+    grad_var = np.array([gr.var(axis=0).mean() for gr in grads])
     return act_var, grad_var, acts
 
 
@@ -98,7 +101,7 @@ def statistics(scale: float, depth: int, activation: str, seed: int = 0) -> dict
     model = deep_net(scale, depth, activation, seed=seed)
     rng = np.random.default_rng(seed + 1)
     x = rng.standard_normal((BATCH, WIDTH))
-    readout = rng.standard_normal((BATCH, WIDTH))
+    readout = rng.standard_normal((BATCH, WIDTH))  # ∂L/∂a_L for L = Σ a_L ⊙ R
     # 64×128 matmuls gain nothing from BLAS threads, and lose a lot on a busy machine
     with np.errstate(under="ignore"), threadpool_limits(limits=1, user_api="blas"):
         act_var, grad_var, acts = layer_variances(model, x, readout)
