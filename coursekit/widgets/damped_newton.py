@@ -24,8 +24,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import second_order
 from ..landscapes import Himmelblau
-from ..optim.runner import Trajectory
 from .base import Rendered, log_slider
 from .base import explorer as base_explorer
 
@@ -37,29 +37,15 @@ _F = Himmelblau()
 _SADDLE = _F.critical_points["saddle"][0]
 
 
-def damped_newton_path(damping: float, x0=START, steps: int = STEPS) -> Trajectory:
-    """The iterates of x ← x − (H(x) + λI)⁻¹∇f(x) on Himmelblau's function.
+def damped_newton_path(damping: float, x0=START, steps: int = STEPS
+                       ) -> second_order.NewtonTrajectory:
+    """The iterates of x ← x − (H(x) + λI)⁻¹∇f(x) on Himmelblau's function
+    (:func:`coursekit.second_order.damped_newton`).
 
     Stops (``diverged`` set to the step) when H + λI is singular, or the iterate leaves
     |x| ≤ 1e3; never warns.
     """
-    x = np.array(x0, dtype=np.float64)
-    points = [x.copy()]
-    diverged = None
-    identity = np.eye(2)
-    with np.errstate(all="ignore"):
-        for k in range(1, steps + 1):
-            try:
-                x = x - np.linalg.solve(_F.hessian(x) + damping * identity, _F.grad(x))
-            except np.linalg.LinAlgError:
-                diverged = k
-                break
-            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > 1e3:
-                diverged = k
-                break
-            points.append(x.copy())
-        points = np.array(points)
-        return Trajectory(points, _F(points), np.linalg.norm(_F.grad(points), axis=-1), diverged)
+    return second_order.damped_newton(_F, x0, steps, damping=damping, bound=1e3)
 
 
 def saddle_factors(damping: np.ndarray | float) -> np.ndarray:
