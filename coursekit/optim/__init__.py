@@ -6,6 +6,7 @@ Every optimizer has ``step(params, grads)`` (in place, returns params), a writab
 ``Adam(bias_correction=False)``. Schedules live in ``coursekit.optim.lr_scheduler``.
 """
 
+from coursekit.optim import lr_scheduler
 from coursekit.optim.adadelta import Adadelta
 from coursekit.optim.adagrad import Adagrad
 from coursekit.optim.adam import Adam, AdamW
@@ -17,5 +18,5 @@ from coursekit.optim.sgd import SGD, HeavyBall
 
 __all__ = [
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "HeavyBall",
-    "Optimizer", "Trajectory", "run",
+    "Optimizer", "Trajectory", "run", "lr_scheduler",
 ]  # fmt: skip

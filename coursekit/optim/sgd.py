@@ -52,7 +52,9 @@ class SGD(Optimizer):
         t = scratch[1]
         d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
         if self.momentum:
-            b = s["momentum_buffer"]
+            b = s.get("momentum_buffer")
+            if b is None:
+                raise ValueError("momentum was 0 when this state was created; call reset() first")
             if s["step"] == 1:
                 np.copyto(b, d)  # b = d
             else:
