@@ -11,6 +11,7 @@ from coursekit.optim.adadelta import Adadelta
 from coursekit.optim.adagrad import Adagrad
 from coursekit.optim.adam import Adam, AdamW
 from coursekit.optim.base import Optimizer
+from coursekit.optim.clip import clip_grad_norm, clip_grad_value
 from coursekit.optim.nadam import NAdam
 from coursekit.optim.rmsprop import RMSprop
 from coursekit.optim.runner import Trajectory, run
@@ -19,4 +20,5 @@ from coursekit.optim.sgd import SGD, HeavyBall
 __all__ = [
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "HeavyBall",
     "Optimizer", "Trajectory", "run", "lr_scheduler",
+    "clip_grad_norm", "clip_grad_value",
 ]  # fmt: skip
