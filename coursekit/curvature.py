@@ -43,6 +43,18 @@ from .nn.sequential import Sequential
 from .nn.vector import count_parameters, grads_to_vector, parameters_to_vector, vector_to_parameters
 
 COMPLEX_STEP = 1e-20
+_BLAS_CONTROLLER = None
+
+
+def _one_blas_thread():
+    """A context running BLAS single-threaded: the complex products here are small, and
+    OpenBLAS's thread hand-offs made them 10–30× slower on a busy 2-core machine."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _leaves(layer: Layer) -> Iterator[Layer]:
@@ -75,8 +87,9 @@ class HessianOperator:
 
     def _gradient_at(self, point: np.ndarray) -> tuple[float, np.ndarray]:
         vector_to_parameters(point, self._model)
-        value = self._loss.forward(self._model.forward(self._X), self._y)
-        self._model.backward(self._loss.backward())
+        with _one_blas_thread():
+            value = self._loss.forward(self._model.forward(self._X), self._y)
+            self._model.backward(self._loss.backward())
         return value, grads_to_vector(self._model)
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
