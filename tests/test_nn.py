@@ -300,3 +300,10 @@ def test_linear_batchnorm_tanh_stack_matches_torch_for_any_shape(batch, n_in, n_
     x = np.random.default_rng(seed).normal(size=(batch, n_in))
     compare_layer(lambda: nn.Sequential(nn.Linear(n_in, n_out, rng=seed),
                                         nn.BatchNorm1d(n_out), nn.Tanh()), x, seed=seed)
+
+
+def test_relu_exposes_its_active_mask_for_counting_dead_units():
+    layer = nn.ReLU()
+    layer.forward(np.array([[1.0, -2.0, 0.0], [3.0, -1.0, -5.0]]))
+    np.testing.assert_array_equal(layer.active, [[True, False, False], [True, False, False]])
+    assert np.all(~layer.active.any(axis=0)[1:])  # units 1 and 2 never fire: dead on this batch

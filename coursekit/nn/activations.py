@@ -20,14 +20,18 @@ from .base import Layer
 
 
 class ReLU(Layer):
-    """y = max(x, 0); ∂L/∂x = ∂L/∂y · 1[x > 0]."""
+    """y = max(x, 0); ∂L/∂x = ∂L/∂y · 1[x > 0].
+
+    ``active`` is the boolean mask 1[x > 0] of the last forward (batch, features): a unit
+    whose column is all False on the whole dataset is dead (it passes no gradient).
+    """
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        self._active = x.real > 0
-        return self._remember_output(x * self._active)
+        self.active = x.real > 0
+        return self._remember_output(x * self.active)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return self._check_grad(grad_out) * self._active
+        return self._check_grad(grad_out) * self.active
 
 
 class LeakyReLU(Layer):
