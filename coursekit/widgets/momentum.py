@@ -25,6 +25,7 @@ from ..landscapes import Quadratic
 from ..optim import SGD, run
 from .base import Rendered, log_slider
 from .base import explorer as base_explorer
+from .ravine import level_sets, log_ticks
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 5.0), "beta": (0.0, 0.999)}
 START = (-2.0, 1.0)
@@ -48,17 +49,6 @@ def rate_map(condition_number: float, nesterov: bool) -> tuple[np.ndarray, np.nd
     betas = np.linspace(*SLIDER_RANGES["beta"], MAP_SIZE)
     rates = q.momentum_rate(lam, 10.0 ** log_lr[None, :], betas[:, None], nesterov)
     return log_lr, betas, rates
-
-
-@lru_cache(maxsize=64)
-def _ellipses(condition_number: float) -> np.ndarray:
-    """Exact level sets of the bowl as one NaN-separated polyline (see ravine._ellipses)."""
-    f = bowl(condition_number)
-    t = np.linspace(0, 2 * np.pi, 181)
-    short = np.geomspace(0.02, 3.0, 14)[:, None]
-    axes = np.stack([short * np.sqrt(condition_number) * np.cos(t), short * np.sin(t)], -1)
-    gaps = np.full((len(short), 1, 2), np.nan)
-    return np.concatenate([axes @ f.eigenvectors.T, gaps], axis=1).reshape(-1, 2)
 
 
 def render(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
@@ -98,8 +88,9 @@ def render(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
         "stable_lr": q.momentum_stable_lr_bound(lam, beta, nesterov),
     }
 
-    fig = Figure(figsize=(13, 4.2), layout="constrained")
-    ax, ax_loss, ax_map = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.1))
+    fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
+    fig.subplots_adjust(left=0.04, right=0.97, bottom=0.12, top=0.92, wspace=0.28)
+    ax, ax_loss, ax_map = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.25))
     _draw_paths(ax, path.points, gd.points, info)
     _draw_losses(ax_loss, path.losses, gd.losses, steps, info)
     _draw_map(ax_map, info)
@@ -113,7 +104,7 @@ def _method(info: dict) -> str:
 
 
 def _draw_paths(ax, points: np.ndarray, gd_points: np.ndarray, info: dict) -> None:
-    ax.plot(*_ellipses(info["condition_number"]).T, color="0.6", lw=0.7)
+    ax.plot(*level_sets(info["condition_number"], ROTATION_DEGREES).T, color="0.6", lw=0.7)
     for pts, color, label in ((gd_points, "0.35", "GD, same α"),
                               (points, "tab:orange", _method(info))):
         shown = np.clip(pts, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
@@ -122,7 +113,7 @@ def _draw_paths(ax, points: np.ndarray, gd_points: np.ndarray, info: dict) -> No
     ax.plot(*START, "o", mfc="none", color="tab:orange", ms=8)
     ax.plot(0, 0, "o", color="tab:green", ms=6)
     ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
-           xlabel="$\\theta_1$", ylabel="$\\theta_2$")
+           xlabel="θ₁", ylabel="θ₂")
     title = f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}"
     if info["diverged"] is not None:
         title += f" (left |θ| ≤ 1e6 at step {info['diverged']})"
@@ -140,12 +131,13 @@ def _draw_losses(ax, losses: np.ndarray, gd_losses: np.ndarray, steps: int, info
     with np.errstate(over="ignore", divide="ignore"):
         envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
     ax.plot(k, np.clip(envelope, lo, hi), "--", color="tab:orange", lw=1,
-            label="ρ^{2k} (closed form)")
+            label="E₀·ρ²ᵏ (closed form)")
     ax.set(yscale="log", ylim=LOSS_LIMITS, xlim=(0, steps), xlabel="step k",
-           ylabel="$E(\\theta_k) - E^*$",
+           ylabel="E(θ_k) − E*",
            title=f"Polyak's optimum: rate {info['optimal_rate']:.4g} "
                  f"(best GD {q.optimal_gd_rate(info['condition_number']):.4g})")
     ax.title.set_fontsize(10)
+    log_ticks(ax.yaxis, -15, 10, every=5)
     ax.legend(loc="lower left", fontsize=8)
 
 
@@ -156,8 +148,9 @@ def _draw_map(ax, info: dict) -> None:
         steps_per_digit = np.where(rates < 1, np.log(0.1) / np.log(rates), np.nan)
     image = ax.imshow(steps_per_digit, origin="lower", extent=extent, aspect="auto",
                       cmap=_cmap(), norm=_norm(), interpolation="nearest")
-    ax.figure.colorbar(image, ax=ax, extend="max",
-                       label="steps per 10× less error (gray: diverges)")
+    bar = ax.figure.colorbar(image, ax=ax, extend="max", pad=0.02,
+                             label="steps per 10× less error (gray: diverges)")
+    log_ticks(bar.ax.yaxis, 1, 4)
     best = np.where(rates.min(axis=0) < 1, betas[np.argmin(rates, axis=0)], np.nan)
     ax.plot(log_lr, best, color="white", lw=1, label="best β for each α")
     boundary = [q.momentum_stable_lr_bound([1.0], b, info["nesterov"]) for b in betas]
@@ -172,7 +165,7 @@ def _draw_map(ax, info: dict) -> None:
     ax.plot(np.log10(info["lr"]), info["beta"], "o", color="tab:orange", mec="black", ms=8,
             label="current (α, β)")
     ticks = np.arange(np.ceil(log_lr[0]), np.floor(log_lr[-1]) + 1)
-    ax.set_xticks(ticks, [f"$10^{{{int(t)}}}$" for t in ticks])
+    ax.set_xticks(ticks, [f"1e{int(t)}" if t else "1" for t in ticks])
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="learning rate α (log)",
            ylabel="momentum β", title=f"{_method(info)}: convergence rate over (α, β)")
     ax.title.set_fontsize(10)

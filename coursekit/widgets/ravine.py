@@ -20,6 +20,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from .. import quadratic as q
 from ..landscapes import Quadratic
@@ -47,7 +48,7 @@ def ravine(condition_number: float, rotation_degrees: float = 0.0) -> Quadratic:
 
 
 @lru_cache(maxsize=64)
-def _ellipses(condition_number: float, rotation_degrees: float) -> np.ndarray:
+def level_sets(condition_number: float, rotation_degrees: float) -> np.ndarray:
     """Level sets E = c as one NaN-separated polyline: (n, 2). Exact ellipses, no contouring.
 
     In eigen-coordinates a level set is λmin u² + λmax v² = 2c; the levels are spaced so the
@@ -60,6 +61,14 @@ def _ellipses(condition_number: float, rotation_degrees: float) -> np.ndarray:
     curves = axes @ f.eigenvectors.T  # eigenvectors sorted: column 0 is λmin's
     gaps = np.full((len(short), 1, 2), np.nan)
     return np.concatenate([curves, gaps], axis=1).reshape(-1, 2)
+
+
+def log_ticks(axis, low_exponent: int, high_exponent: int, every: int = 1) -> None:
+    """Fixed ticks 10^k on a log ``axis`` with plain labels ("1e-5"): no minor ticks and no
+    mathtext, which keeps a redraw cheap."""
+    exponents = range(low_exponent, high_exponent + 1, every)
+    axis.set_ticks([10.0**k for k in exponents], [f"1e{k}" if k else "1" for k in exponents])
+    axis.set_minor_locator(NullLocator())
 
 
 def _regime(regimes: tuple[str, ...]) -> str:
@@ -100,7 +109,8 @@ def render(lr: float = 0.5, condition_number: float = 20.0, rotation_degrees: fl
         "steps": path.steps, "diverged": path.diverged, "errors": errors,
     }
 
-    fig = Figure(figsize=(13, 4.2), layout="constrained")
+    fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.25)
     ax, ax_err, ax_factor = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.1))
     _draw_path(ax, f, path.points, info)
     _draw_errors(ax_err, errors, lam, lr, steps, info)
@@ -110,7 +120,7 @@ def render(lr: float = 0.5, condition_number: float = 20.0, rotation_degrees: fl
 
 
 def _draw_path(ax, f: Quadratic, points: np.ndarray, info: dict) -> None:
-    ax.plot(*_ellipses(info["condition_number"], info["rotation_degrees"]).T,
+    ax.plot(*level_sets(info["condition_number"], info["rotation_degrees"]).T,
             color="0.6", lw=0.7)
     for i, name in enumerate(("slow", "fast")):
         ax.plot(*np.stack([-3 * f.eigenvectors[:, i], 3 * f.eigenvectors[:, i]]).T, ":",
@@ -120,7 +130,7 @@ def _draw_path(ax, f: Quadratic, points: np.ndarray, info: dict) -> None:
     ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
     ax.plot(0, 0, "o", color="tab:green", ms=6)
     ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
-           xlabel="$\\theta_1$", ylabel="$\\theta_2$")
+           xlabel="θ₁", ylabel="θ₂")
     title = f"α = {info['lr']:.3g}, κ = {info['condition_number']:.3g}: {info['regime']}"
     if info["diverged"] is not None:
         title += f" (left |θ| ≤ 1e6 at step {info['diverged']})"
@@ -142,6 +152,7 @@ def _draw_errors(ax, errors: np.ndarray, lam: np.ndarray, lr: float, steps: int,
     ax.set(yscale="log", ylim=ERROR_LIMITS, xlim=(0, steps), xlabel="step k",
            ylabel="|error along eigenvector|",
            title="per-eigendirection error (dashed: closed form)")
+    log_ticks(ax.yaxis, -15, 5, every=5)
     ax.title.set_fontsize(10)
     ax.legend(loc="lower left", fontsize=8)
 
@@ -161,6 +172,7 @@ def _draw_factors(ax, lam: np.ndarray, lr: float, info: dict) -> None:
     ax.axvspan(info["stable_lr"], alphas[-1], color="tab:red", alpha=0.08)
     ax.set(xscale="log", xlim=(alphas[0], alphas[-1]), ylim=(0, 2.2), xlabel="learning rate α",
            ylabel="error factor per step", title=f"rate max|1 − αλ| = {info['rate']:.4g}")
+    log_ticks(ax.xaxis, -3, 0)
     ax.title.set_fontsize(10)
     ax.legend(loc="lower left", fontsize=8)
 
