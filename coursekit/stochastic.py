@@ -362,10 +362,11 @@ def online_counterexample(opt, steps: int, C: float = 3.0, x0: float = 0.0,
     """
     if not C > 2:
         raise ValueError(f"C must be > 2 for x = -1 to be the minimizer; got {C}")
+    C = float(C)
     opt.reset()
     lr0 = opt.lr
     x = np.array([x0], dtype=np.float64)
-    xs, losses = [x0], []
+    xs, losses = [float(x0)], []
     for t in range(1, steps + 1):
         g = C if t % 3 == 1 else -1.0
         losses.append(g * (x[0] + 1.0))

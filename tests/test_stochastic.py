@@ -204,6 +204,13 @@ def test_adam_converges_to_the_worst_point_and_amsgrad_to_the_best():
     assert ams.regret[-1] / T < 0.15
 
 
+def test_online_counterexample_accepts_integer_c_with_coursekit_adam():
+    from coursekit.optim import Adam
+
+    run = online_counterexample(Adam(lr=0.1, betas=(0.0, 0.1)), 30, C=3, x0=0)
+    assert run.x.dtype == np.float64 and run.x.shape == (31,) and np.all(np.abs(run.x) <= 1)
+
+
 @pytest.mark.parametrize(
     "build, match",
     [

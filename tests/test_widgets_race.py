@@ -135,7 +135,7 @@ def test_top_of_every_slider_draws_and_names_divergence_without_warnings(landsca
     for key in ("xlim", "ylim", "loss_ylim"):
         assert np.all(np.isfinite(info[key]))
     assert all(math.isfinite(v) for v in info["final_loss"].values())
-    legend = [t.get_text() for t in rendered.figure.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in rendered.figure.axes[1].get_legend().get_texts()]
     assert any(text.startswith("GD: ") and kind in text for text in legend)
 
 

@@ -249,12 +249,12 @@ def render(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbroc
     info["title"] = _title(track, info)
 
     # A fixed layout: constrained layout would double the drawing time of a slider move.
-    fig = Figure(figsize=(11.5, 4.4), layout="none")
-    ax = fig.add_axes((0.06, 0.11, 0.42, 0.8))
-    ax_loss = fig.add_axes((0.57, 0.11, 0.41, 0.8))
+    fig = Figure(figsize=(12.0, 4.4), layout="none")
+    ax = fig.add_axes((0.05, 0.11, 0.36, 0.76))
+    ax_loss = fig.add_axes((0.46, 0.11, 0.27, 0.76))
     _draw_paths(ax, track, paths, info)
     _draw_losses(ax_loss, track, paths, info)
-    fig.suptitle(info["title"], fontsize=11)
+    fig.suptitle(info["title"], fontsize=10, y=0.985, va="top")
     info.update(xlim=ax.get_xlim(), ylim=ax.get_ylim(), loss_ylim=ax_loss.get_ylim())
     return Rendered(fig, info)
 
@@ -272,7 +272,7 @@ def _title(track: Track, info: dict) -> str:
         names = [f"{n} (step {k})" for n, k in info[kind].items() if k is not None]
         if names:
             parts.append(f"{kind}: " + ", ".join(names))
-    return f"{track.f.name}: " + "; ".join(parts)
+    return f"{track.f.name}: " + "\n".join(parts)
 
 
 @lru_cache(maxsize=8)
@@ -312,8 +312,6 @@ def _draw_paths(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> N
         ax.plot(*m, "*", color="gold", mec="black", ms=13)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", xlabel="θ₁", ylabel="θ₂")
     ax.grid(False)
-    if paths:
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
 
 
 def _draw_losses(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> None:
@@ -323,22 +321,21 @@ def _draw_losses(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> 
             y = np.clip(path.losses, -1e3, 1e3)
         else:
             y = np.clip(path.losses - _minimum_value(track), LOSS_FLOOR, 1e12)
-        ax.plot(k, y, color=COLORS[name], lw=1.4, label=name)
+        ax.plot(k, y, color=COLORS[name], lw=1.4, label=f"{name}: {info['status'][name]}")
         if path.diverged is not None:
             ax.plot(k[-1], y[-1], "x", color=COLORS[name], ms=8)
+    ax.axhline(track.target, color="0.5", ls="--", lw=1, label=f"target: E ≤ {track.target:g}")
     if track.unbounded_below:
-        ax.axhline(track.target, color="0.5", ls="--", lw=1)
         ax.set(ylim=(-3.0, 3.0), ylabel="E(θₖ)")
     else:
-        ax.axhline(track.target, color="0.5", ls="--", lw=1)
         ax.set(yscale="log", ylim=(LOSS_FLOOR, _loss_top(track)),
                ylabel="E(θₖ) − E*")
         ax.yaxis.set_major_formatter(_exponent_labels())
         ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set(xlim=(0, track.steps), xlabel="step k", title="loss (dashed: target)")
-    ax.title.set_fontsize(10)
-    if paths:
-        ax.legend(loc="upper right", fontsize=7)
+    ax.set(xlim=(0, track.steps), xlabel="step k")
+    # The legend sits right of the loss panel, so it never hides a path or a curve.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              fontsize=7.5, frameon=False, borderaxespad=0.0)
 
 
 def _exponent_labels() -> FuncFormatter:
