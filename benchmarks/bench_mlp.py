@@ -4,7 +4,8 @@ Both train the same float32 model (same initial weights, same batch order, batch
 momentum 0.9) in the same process, interleaved (ours, torch, ours, torch, …) so machine load
 hits both alike; the median of ``--runs`` (>= 5) epochs is reported with the ratio ours/torch
 (target <= 1.3). The loop timed is the bare one (forward, loss, backward, optimizer step);
-``fit`` (which adds gradient norms and an evaluation pass per epoch) is timed too.
+``fit`` (which adds gradient norms and an evaluation pass per epoch, and runs BLAS
+single-threaded by default) is timed too.
 
 The BLAS/torch thread settings are printed: each configuration runs once with the libraries'
 default thread counts and once single-threaded (``--threads`` picks one).

@@ -37,24 +37,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from .nn.base import Layer
+from .nn.blas import blas_threads
 from .nn.dropout import Dropout
 from .nn.losses import Loss
 from .nn.sequential import Sequential
 from .nn.vector import count_parameters, grads_to_vector, parameters_to_vector, vector_to_parameters
 
 COMPLEX_STEP = 1e-20
-_BLAS_CONTROLLER = None
-
-
-def _one_blas_thread():
-    """A context running BLAS single-threaded: the complex products here are small, and
-    OpenBLAS's thread hand-offs made them 10–30× slower on a busy 2-core machine."""
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _leaves(layer: Layer) -> Iterator[Layer]:
@@ -87,7 +76,7 @@ class HessianOperator:
 
     def _gradient_at(self, point: np.ndarray) -> tuple[float, np.ndarray]:
         vector_to_parameters(point, self._model)
-        with _one_blas_thread():
+        with blas_threads(1):
             value = self._loss.forward(self._model.forward(self._X), self._y)
             self._model.backward(self._loss.backward())
         return value, grads_to_vector(self._model)

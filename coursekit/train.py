@@ -35,6 +35,7 @@ import numpy as np
 
 from .data import batch_indices
 from .nn.base import Layer
+from .nn.blas import blas_threads
 from .nn.losses import Loss
 
 
@@ -97,7 +98,8 @@ def predict(model: Layer, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 def evaluate(model: Layer, loss: Loss, X: np.ndarray, y: np.ndarray,
              batch_size: int = 1024) -> Evaluation:
     """(mean loss, accuracy) of ``model`` on (X, y) in evaluation mode."""
-    outputs = predict(model, X, batch_size)
+    with blas_threads(1):
+        outputs = predict(model, X, batch_size)
     with np.errstate(over="ignore", invalid="ignore"):
         value = loss.forward(outputs, y)
     return Evaluation(value, loss.accuracy(outputs, y))
@@ -139,7 +141,8 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
         batch_size: int, seed: int = 0, schedule=None, clip: float | None = None,
         eval_data: tuple[np.ndarray, np.ndarray] | None = None, *,
         schedule_every: str = "epoch", sharpness=None, shuffle: bool = True,
-        progress: bool | None = None, verbose: bool = True) -> History:
+        progress: bool | None = None, verbose: bool = True, epoch_metrics: bool = True,
+        blas_threads_limit: int | None = 1) -> History:
     """Train ``model`` on (X, y) for ``epochs`` epochs of minibatches; return a ``History``.
 
     opt: a ``coursekit.optim`` optimizer (``opt.step(params, grads)``, writable ``opt.lr``).
@@ -153,6 +156,10 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
         steps, before the step.
     progress: a tqdm progress bar; None shows one only on a terminal for runs of ≥ 500 steps.
     verbose: print the message when training stops early.
+    epoch_metrics: evaluate the training set (and eval_data) after every epoch; False leaves
+        the epoch_* arrays empty and saves a forward pass per epoch (full-batch GD).
+    blas_threads_limit: BLAS threads during training (None: the library default); see
+        ``coursekit.nn.blas`` for why one is the default.
     """
     if int(epochs) < 0 or int(batch_size) < 1:
         raise ValueError(f"fit: epochs must be >= 0 and batch_size >= 1; got epochs={epochs}, "
@@ -178,7 +185,8 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
     start, step = time.perf_counter(), 0
     model.train()
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+                blas_threads(blas_threads_limit):
             for epoch in range(epochs):
                 for idx in batch_indices(n, batch_size, rng, shuffle):
                     if sharpness is not None and step % sharpness.every == 0:
@@ -213,7 +221,9 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                     break
                 if scheduler is not None and schedule_every == "epoch":
                     scheduler.step()
-                _record_epoch(history, model, loss, X, y, eval_data)
+                history.epochs += 1
+                if epoch_metrics:
+                    _record_epoch(history, model, loss, X, y, eval_data)
     finally:
         if bar is not None:
             bar.close()
@@ -235,7 +245,6 @@ def _record_epoch(history: History, model: Layer, loss: Loss, X, y, eval_data) -
         history.epoch_eval_loss.append(held_out.loss)
         if held_out.accuracy is not None:
             history.epoch_eval_accuracy.append(held_out.accuracy)
-    history.epochs += 1
 
 
 def _progress_bar(total: int):

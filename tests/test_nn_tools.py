@@ -143,3 +143,15 @@ def test_loss_and_gradient_matches_torch_autograd():
     ref_grad = torch.cat([p.grad.reshape(-1) for p in twin.parameters()]).numpy()
     assert value == pytest.approx(ref.item(), rel=1e-12)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_blas_threads_limits_inside_and_restores_after():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with nn.blas_threads(1):
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before

@@ -94,6 +94,16 @@ def test_fit_with_a_per_step_schedule_function_sets_the_lr_before_each_step():
     np.testing.assert_allclose(history.lr, 0.1 / (1 + np.arange(12)))
 
 
+def test_full_batch_gradient_descent_without_epoch_metrics():
+    model = nn.MLP([64, 10], seed=4)
+    start = copy.deepcopy(model)
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(lr=0.5), X, Y, epochs=5,
+                  batch_size=len(X), epoch_metrics=False)
+    _, losses, _, _ = torch_fit(start, lambda p: torch.optim.SGD(p, lr=0.5), 5, len(X), 0)
+    np.testing.assert_allclose(history.step_loss, losses, rtol=1e-10)
+    assert history.epochs == 5 and history.epoch_train_loss.size == 0
+
+
 def test_fit_records_train_and_eval_metrics_per_epoch():
     model = nn.MLP([64, 32, 10], seed=5)
     history = fit(model, nn.CrossEntropyLoss(), optim.SGD(lr=0.1, momentum=0.9), X, Y,

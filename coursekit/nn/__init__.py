@@ -9,12 +9,14 @@ Layers: Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Identity, BatchNorm1d, Dropout, 
 ``MLP(sizes, activation, batchnorm, init, seed)`` builds a Sequential. Losses:
 CrossEntropyLoss, MSELoss. Tools: gradcheck / numerical_gradient, initializers (he_normal,
 glorot_uniform, …), the flat parameter vector (parameters_to_vector, vector_to_parameters,
-count_parameters, loss_and_gradient) and ``to_torch`` (imports torch when called).
+count_parameters, loss_and_gradient), ``to_torch`` (imports torch when called) and
+``blas_threads`` (the single-threaded BLAS context used by training and curvature).
 """
 
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Layer
 from .batchnorm import BatchNorm1d
+from .blas import blas_threads
 from .dropout import Dropout
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .init import (
@@ -45,5 +47,5 @@ __all__ = [
     "numerical_gradient", "relative_error", "zeros", "constant", "normal", "he_normal",
     "he_uniform", "glorot_uniform", "glorot_normal", "count_parameters",
     "parameters_to_vector", "vector_to_parameters", "grads_to_vector", "loss_and_gradient",
-    "to_torch",
+    "to_torch", "blas_threads",
 ]
