@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coursekit import optim
+from coursekit.optim import base as optim_base
 
 SHAPES = [(3,), (2, 4), (), (5, 1, 2)]
 STEPS = 100
@@ -363,11 +364,16 @@ def test_non_contiguous_params_are_updated_in_place():
     np.testing.assert_array_equal(base, expected)
 
 
-def test_large_arrays_cross_several_cache_slices_and_still_match_torch():
+@pytest.mark.parametrize("threads", [1, 3])
+def test_large_arrays_cross_several_cache_slices_and_threads_and_still_match_torch(
+    threads, monkeypatch
+):
+    monkeypatch.setattr(optim_base, "THREADS", threads)
+    monkeypatch.setattr(optim_base, "PARALLEL_MIN_SIZE", 0)
     rng = np.random.default_rng(3)
-    x0s = [rng.standard_normal(20_000)]
-    noise = [rng.standard_normal(20_000) for _ in range(5)]
-    grad = lambda k, i, x: np.tanh(x) + noise[k]
+    x0s = [rng.standard_normal(s) for s in (40_000, (30, 700), 5)]
+    noise = [[rng.standard_normal(x.shape) for x in x0s] for _ in range(5)]
+    grad = lambda k, i, x: np.tanh(x) + noise[k][i]
     kwargs = dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.1)
     expected = torch_trajectory(torch.optim.SGD, kwargs, x0s, grad, steps=5)
     np.testing.assert_allclose(
@@ -378,6 +384,28 @@ def test_large_arrays_cross_several_cache_slices_and_still_match_torch():
     np.testing.assert_allclose(
         our_trajectory(optim.Adam(**kwargs), x0s, grad, steps=5), expected, rtol=RTOL
     )
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_every_optimizer_matches_torch_on_a_single_2d_array(name):
+    (x0,), grad = start_points([(4, 3)]), noisy_gradient([(4, 3)])
+    kwargs = dict(lr=0.05) if name != "Adadelta" else dict()
+    expected = torch_trajectory(getattr(torch.optim, name), kwargs, [x0], grad)
+    opt, x, path = getattr(optim, name)(**kwargs), x0.copy(), []
+    for k in range(STEPS):
+        assert opt.step(x, grad(k, 0, x)) is x
+        path.append(x.ravel().copy())
+    np.testing.assert_allclose(np.array(path), expected, rtol=RTOL, atol=1e-14)
+
+
+def test_switching_sgd_momentum_on_after_the_first_step_asks_for_reset():
+    opt, x = optim.SGD(lr=0.1), np.zeros(2)
+    opt.step(x, np.ones(2))
+    opt.momentum = 0.9
+    with pytest.raises(ValueError, match="reset"):
+        opt.step(x, np.ones(2))
+    opt.reset()
+    opt.step(x, np.ones(2))
 
 
 def test_gradients_are_not_modified():
@@ -470,6 +498,19 @@ def test_bad_step_arguments_raise_value_error_and_leave_params_untouched(
     if before is not None:
         for p, b in zip(params, before, strict=True):
             np.testing.assert_array_equal(p, b)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_threaded_finite_check_names_the_first_bad_array(bad, monkeypatch):
+    monkeypatch.setattr(optim_base, "THREADS", 3)
+    monkeypatch.setattr(optim_base, "PARALLEL_MIN_SIZE", 0)
+    xs = [np.zeros(3_000_000, np.float32), np.zeros(10, np.float32), np.zeros(5, np.float32)]
+    gs = [np.ones_like(x) for x in xs]
+    gs[0][2_500_000] = bad
+    gs[2][1] = bad
+    with pytest.raises(ValueError, match=r"grads\[0\] contains non-finite"):
+        optim.Adam().step(xs, gs)
+    assert not xs[0].any() and not xs[1].any()
 
 
 def test_huge_but_finite_gradients_are_accepted():

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import Optimizer, check_nonnegative, check_unit_interval
+from coursekit.optim.base import (
+    Optimizer,
+    check_nonnegative,
+    check_unit_interval,
+    moving_average_of_squares,
+)
 
 
 class Adadelta(Optimizer):
@@ -45,19 +50,13 @@ class Adadelta(Optimizer):
         rho, v, u = self.rho, s["square_avg"], s["acc_delta"]
         t, delta = scratch[1], scratch[2]
         d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
-        v *= rho  # v = ρv + (1 − ρ)d²
-        np.multiply(d, d, out=t)
-        t *= 1.0 - rho
-        v += t
+        moving_average_of_squares(v, d, rho, t)  # v = ρv + (1 − ρ)d²
         np.add(v, self.eps, out=t)  # Δ = √(u + ε)/√(v + ε) · d
         np.sqrt(t, out=t)
         np.add(u, self.eps, out=delta)
         np.sqrt(delta, out=delta)
         delta /= t
         delta *= d
-        u *= rho  # u = ρu + (1 − ρ)Δ²
-        np.multiply(delta, delta, out=t)
-        t *= 1.0 - rho
-        u += t
+        moving_average_of_squares(u, delta, rho, t)  # u = ρu + (1 − ρ)Δ²
         delta *= -self.lr  # x = x − αΔ
         p += delta

@@ -9,14 +9,18 @@ An optimizer here is a small class with two methods a student reads:
 
 Everything else lives here, once: ``step(params, grads)`` checks its arguments, creates state
 keyed by position in the list, and feeds ``update`` the arrays in cache-sized slices so a step
-allocates no temporaries and streams each array through memory once.
+allocates no temporaries and streams each array through memory once. Large steps split their
+slices between ``THREADS`` threads (numpy releases the GIL inside ufuncs); the result does not
+depend on the split, since every update rule is elementwise.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -25,7 +29,14 @@ Params = np.ndarray | Sequence[np.ndarray]
 
 #: bytes of one array per slice handed to ``update``; the slices of p, g, the state and the
 #: scratch arrays together stay in a core's L2 cache.
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 128 * 1024
+#: threads a large step is split between (like torch's intra-op threads); 1 disables threading
+THREADS = min(os.cpu_count() or 1, 4)
+#: steps with fewer elements than this run in the calling thread
+PARALLEL_MIN_SIZE = 1 << 20
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 
 def check_nonnegative(name: str, value: float) -> float:
@@ -52,6 +63,21 @@ def check_betas(betas: Sequence[float]) -> tuple[float, float]:
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
     return check_unit_interval("betas[0]", betas[0]), check_unit_interval("betas[1]", betas[1])
+
+
+def moving_average(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x in place (``tmp``: scratch shaped like x)."""
+    avg *= beta
+    np.multiply(x, 1.0 - beta, out=tmp)
+    avg += tmp
+
+
+def moving_average_of_squares(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x² in place (``tmp``: scratch shaped like x)."""
+    avg *= beta
+    np.multiply(x, x, out=tmp)
+    tmp *= 1.0 - beta
+    avg += tmp
 
 
 def _as_list(params: Params, grads: Params) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -88,13 +114,52 @@ def _as_list(params: Params, grads: Params) -> tuple[list[np.ndarray], list[np.n
             raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
         if g.dtype != p.dtype:
             raise ValueError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
-        # One cheap reduction: a sum is finite whenever every entry is (the exact check only
-        # runs when the sum overflowed or hit nan/inf).
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = np.isfinite(g.sum()) or np.isfinite(g).all()
-        if not finite:
-            raise ValueError(f"grads[{i}] contains non-finite values (nan or inf)")
+    _check_finite(glist)
     return plist, glist
+
+
+def _check_finite(grads: list[np.ndarray]) -> None:
+    """Raise ValueError naming the first array with a nan or inf.
+
+    One cheap reduction per array (split between threads when large): a sum is finite whenever
+    every entry is; the exact check only runs when a sum overflowed or hit nan/inf.
+    """
+    piece = 1 << 20
+    parts = [(i, g.reshape(-1)) for i, g in enumerate(grads)]
+    parts = [(i, flat[a : a + piece]) for i, flat in parts for a in range(0, flat.size, piece)]
+
+    def sums(run: list, worker: int) -> list:
+        return [part.sum() for _, part in run]
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        totals = _in_threads(sums, parts, [part.size for _, part in parts])
+        for (i, part), total in zip(parts, totals, strict=True):
+            if not np.isfinite(total) and not np.isfinite(part).all():
+                raise ValueError(f"grads[{i}] contains non-finite values (nan or inf)")
+
+
+def _in_threads(work: Callable[[list, int], list], items: list, sizes: list[int]) -> list:
+    """``work(run, worker)`` over THREADS contiguous runs of ``items`` of about equal total size.
+
+    Small jobs (fewer than PARALLEL_MIN_SIZE elements) run in the calling thread. Returns the
+    concatenated results, in the order of ``items``.
+    """
+    global _pool, _pool_size
+    total = sum(sizes)
+    threads = min(THREADS, len(items))
+    if threads <= 1 or total < PARALLEL_MIN_SIZE:
+        return work(items, 0)
+    if _pool is None or _pool_size < threads - 1:
+        _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="coursekit")
+        _pool_size = threads - 1
+    cuts = np.searchsorted(np.cumsum(sizes), np.arange(1, threads) * total / threads).tolist()
+    runs = [items[a:b] for a, b in zip([0, *cuts], [*cuts, len(items)], strict=True)]
+    futures = [_pool.submit(work, run, worker) for worker, run in enumerate(runs) if worker]
+    try:
+        first = work(runs[0], 0)
+    finally:
+        wait(futures)
+    return first + [x for future in futures for x in future.result()]
 
 
 class Optimizer:
@@ -112,7 +177,7 @@ class Optimizer:
     def __init__(self, lr: float) -> None:
         self.lr = lr
         self.state: dict[int, dict[str, Any]] = {}
-        self._scratch: dict[np.dtype, list[np.ndarray]] = {}
+        self._scratch: dict[tuple[int, np.dtype], list[np.ndarray]] = {}
 
     # --- the two methods a subclass provides -------------------------------------------
     def init_state(self, p: np.ndarray) -> dict[str, Any]:
@@ -144,10 +209,21 @@ class Optimizer:
         """
         plist, glist = _as_list(params, grads)
         states = [self._state_for(i, p) for i, p in enumerate(plist)]
+        slices, copies = [], []
         for p, g, state in zip(plist, glist, states, strict=True):
             state["step"] += 1
             self.begin_step(state)
-            self._apply(p, g, state)
+            flat_p = p.reshape(-1) if p.flags.c_contiguous else p.flatten()
+            if not p.flags.c_contiguous:
+                copies.append((p, flat_p))
+            arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
+            scalars = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+            work = (flat_p, g.reshape(-1), arrays, scalars)
+            chunk = max(1, CHUNK_BYTES // p.dtype.itemsize)
+            slices += [(work, i, min(i + chunk, p.size)) for i in range(0, p.size, chunk)]
+        _in_threads(self._update_slices, slices, [stop - start for _, start, stop in slices])
+        for p, flat_p in copies:
+            p[...] = flat_p.reshape(p.shape)
         return params
 
     def reset(self) -> None:
@@ -215,28 +291,22 @@ class Optimizer:
                 )
         return state
 
-    def _scratch_for(self, dtype: np.dtype, n: int) -> list[np.ndarray]:
-        arrays = self._scratch.get(dtype)
+    def _scratch_for(self, worker: int, dtype: np.dtype, n: int) -> list[np.ndarray]:
+        arrays = self._scratch.get((worker, dtype))
         if arrays is None or arrays[0].size < n:
             arrays = [np.empty(n, dtype=dtype) for _ in range(self.scratch_arrays)]
-            self._scratch[dtype] = arrays
+            self._scratch[(worker, dtype)] = arrays
         return arrays
 
-    def _apply(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        contiguous = p.flags.c_contiguous
-        flat_p = p.reshape(-1) if contiguous else p.flatten()
-        flat_g = g.reshape(-1)
-        buffers = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
-        scalars = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
-        n = flat_p.size
-        chunk = max(1, CHUNK_BYTES // p.dtype.itemsize)
-        scratch = self._scratch_for(p.dtype, min(n, chunk))
-        for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            s = {k: v[start:stop] for k, v in buffers.items()}
+    def _update_slices(self, slices: list, worker: int) -> list:
+        views: dict[tuple[np.dtype, int], list[np.ndarray]] = {}
+        for (p, g, arrays, scalars), start, stop in slices:
+            n = stop - start
+            scratch = views.get((p.dtype, n))
+            if scratch is None:
+                scratch = [a[:n] for a in self._scratch_for(worker, p.dtype, n)]
+                views[(p.dtype, n)] = scratch
+            s = {k: v[start:stop] for k, v in arrays.items()}
             s.update(scalars)
-            self.update(
-                flat_p[start:stop], flat_g[start:stop], s, [a[: stop - start] for a in scratch]
-            )
-        if not contiguous:
-            p[...] = flat_p.reshape(p.shape)
+            self.update(p[start:stop], g[start:stop], s, scratch)
+        return []

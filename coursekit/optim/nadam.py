@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import Optimizer, check_betas, check_nonnegative
+from coursekit.optim.base import (
+    Optimizer,
+    check_betas,
+    check_nonnegative,
+    moving_average,
+    moving_average_of_squares,
+)
 
 
 class NAdam(Optimizer):
@@ -65,13 +71,8 @@ class NAdam(Optimizer):
         if self.decoupled_weight_decay and self.weight_decay:
             p *= 1.0 - self.lr * self.weight_decay  # x = (1 − αλ)x
         d = self.direction(p, g, out=scratch[0])  # d = ±g (+ λx)
-        m *= beta1  # m = β₁m + (1 − β₁)d
-        np.multiply(d, 1.0 - beta1, out=t)
-        m += t
-        v *= beta2  # v = β₂v + (1 − β₂)d²
-        np.multiply(d, d, out=t)
-        t *= 1.0 - beta2
-        v += t
+        moving_average(m, d, beta1, t)  # m = β₁m + (1 − β₁)d
+        moving_average_of_squares(v, d, beta2, t)  # v = β₂v + (1 − β₂)d²
         np.divide(v, 1.0 - beta2**k, out=t)  # σ = √(v/(1 − β₂ᵏ)) + ε
         np.sqrt(t, out=t)
         t += self.eps

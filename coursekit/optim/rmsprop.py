@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import Optimizer, check_nonnegative, check_unit_interval
+from coursekit.optim.base import (
+    Optimizer,
+    check_nonnegative,
+    check_unit_interval,
+    moving_average,
+    moving_average_of_squares,
+)
 
 
 class RMSprop(Optimizer):
@@ -47,15 +53,10 @@ class RMSprop(Optimizer):
     def update(self, p, g, s, scratch) -> None:
         rho, v, t = self.alpha, s["square_avg"], scratch[1]
         d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
-        v *= rho  # v = ρv + (1 − ρ)d²
-        np.multiply(d, d, out=t)
-        t *= 1.0 - rho
-        v += t
+        moving_average_of_squares(v, d, rho, t)  # v = ρv + (1 − ρ)d²
         if self.centered:
             mean = s["grad_avg"]
-            mean *= rho  # ḡ = ρḡ + (1 − ρ)d
-            np.multiply(d, 1.0 - rho, out=t)
-            mean += t
+            moving_average(mean, d, rho, t)  # ḡ = ρḡ + (1 − ρ)d
             np.multiply(mean, mean, out=t)  # σ = √(v − ḡ²) + ε
             np.subtract(v, t, out=t)
             np.sqrt(t, out=t)
@@ -66,8 +67,6 @@ class RMSprop(Optimizer):
         if self.momentum:
             b = s["momentum_buffer"]
             b *= self.momentum  # b = μb + d/σ
-            b += t
-            np.multiply(b, -self.lr, out=t)
-        else:
-            t *= -self.lr
-        p += t  # x = x − α·(d/σ or b)
+            t = np.add(b, t, out=b)
+        step = np.multiply(t, -self.lr, out=scratch[0])  # x = x − α·(d/σ or b); d is spent
+        p += step

@@ -48,13 +48,18 @@ class SGD(Optimizer):
     def init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"momentum_buffer": np.zeros(p.shape, p.dtype)} if self.momentum else {}
 
+    def begin_step(self, state: dict[str, Any]) -> None:
+        if self.momentum and "momentum_buffer" not in state:
+            raise ValueError(
+                "momentum was 0 when this optimizer's state was created; call reset() before "
+                f"switching it on (momentum={self.momentum})"
+            )
+
     def update(self, p, g, s, scratch) -> None:
         t = scratch[1]
         d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
         if self.momentum:
-            b = s.get("momentum_buffer")
-            if b is None:
-                raise ValueError("momentum was 0 when this state was created; call reset() first")
+            b = s["momentum_buffer"]
             if s["step"] == 1:
                 np.copyto(b, d)  # b = d
             else:
