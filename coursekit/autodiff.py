@@ -241,7 +241,7 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     for col in sorted(columns):
         nodes = columns[col]
         if col > 0:
-            nodes.sort(key=lambda n: sum(y[id(c)] for c in n.children) / max(len(n.children), 1))
+            nodes.sort(key=lambda n: -sum(y[id(c)] for c in n.children) / max(len(n.children), 1))
         for i, node in enumerate(nodes):
             y[id(node)] = (len(nodes) - 1) / 2 - i
     n_cols, n_rows = max(columns) + 1, max(len(v) for v in columns.values())
@@ -268,9 +268,13 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
                         arrowprops={"arrowstyle": "->", "color": "#345"})
             for child in node.children:
                 cx, cy = dx * depth[id(child)] + box_w / 2, y[id(child)]
+                # an edge that skips columns bows away from the boxes between its ends
+                bend = 0.0 if depth[id(node)] - depth[id(child)] <= 1 else \
+                    (-0.25 if cy >= y0 else 0.25)
                 ax.annotate("", (ox - op_r * 0.9, y0), (cx, cy),
                             arrowprops={"arrowstyle": "->", "color": "#789",
-                                        "shrinkA": 0, "shrinkB": 0})
+                                        "shrinkA": 0, "shrinkB": 0,
+                                        "connectionstyle": f"arc3,rad={bend}"})
     ax.set_xlim(-box_w / 2 - 0.3, dx * (n_cols - 1) + box_w / 2 + 0.3)
     ax.set_ylim(-n_rows / 2 + 0.1, n_rows / 2 - 0.1)
     ax.set_aspect("equal")
