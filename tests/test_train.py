@@ -170,3 +170,12 @@ def test_fit_refuses_bad_input_with_the_shapes():
         fit(model, loss, opt, X, Y, epochs=1, batch_size=0)
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 10\)"):
         fit(model, loss, opt, X, Y + 5, epochs=1, batch_size=10)
+
+
+def test_fit_shows_a_tqdm_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    model = nn.MLP([64, 10], seed=9)
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(lr=0.1), X, Y, epochs=1, batch_size=100)
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(lr=0.1), X, Y, epochs=1, batch_size=100,
+        progress=True)
+    assert "step" in capsys.readouterr().err
