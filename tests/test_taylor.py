@@ -158,6 +158,16 @@ def test_one_dimensional_second_derivative_decides_min_and_max():
     assert classify_critical_point(f.derivative(0.0, 2)).kind == "maximum"
 
 
+def test_classify_accepts_a_finite_difference_hessian_of_himmelblaus_saddle():
+    f, h = Himmelblau(), 1e-5
+    x = f.critical_points["saddle"][0]
+    H = np.array([(f.grad(x + h * e) - f.grad(x - h * e)) / (2 * h) for e in np.eye(2)])
+    assert not np.array_equal(H, H.T)
+    point = classify_critical_point(H)
+    assert point.kind == "saddle" and point.index == 0.5
+    np.testing.assert_allclose(point.eigenvalues, np.linalg.eigvalsh(f.hessian(x)), rtol=1e-6)
+
+
 def test_classify_rejects_non_square_and_non_symmetric_matrices():
     with pytest.raises(ValueError, match=r"square.*\(2, 3\)"):
         classify_critical_point(np.zeros((2, 3)))
