@@ -1,0 +1,128 @@
+"""The ``coursekit`` command: a dispatcher whose subcommands live in other modules.
+
+    coursekit grade SUBMISSION.ipynb | DIR [--json] [--jobs N] [--timeout S] [--csv FILE]
+    coursekit exercises build [--check]
+
+Each subcommand is a ``register_*`` function adding its parser and a ``_run_*`` function
+calling into the library; add a new one the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _repo_dir(name: str) -> Path:
+    path = REPO / name
+    if not path.is_dir():
+        raise SystemExit(f"coursekit: no {name}/ directory next to the coursekit package "
+                         f"({path}); run from a checkout of the course")
+    return path
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from coursekit.grading.assignment import load_assignments
+    from coursekit.grading.grade import find_submissions, grade_many
+    from coursekit.grading.report import format_table, to_json, write_gradebook
+
+    target = Path(args.path)
+    if not target.exists():
+        print(f"coursekit grade: {target} does not exist", file=sys.stderr)
+        return 2
+    assignments = load_assignments(Path(args.solutions) if args.solutions else
+                                   _repo_dir("solutions"))
+    paths = find_submissions(target) if target.is_dir() else [target]
+    if not paths:
+        print(f"coursekit grade: no .ipynb files in {target}", file=sys.stderr)
+        return 2
+    lock, done = threading.Lock(), [0]
+
+    def progress(result) -> None:
+        with lock:
+            done[0] += 1
+            if len(paths) > 1:
+                print(f"graded {done[0]}/{len(paths)}: {result.submission}", file=sys.stderr)
+
+    results = grade_many(paths, assignments, jobs=args.jobs, on_result=progress,
+                         timeout=args.timeout, assignment=args.assignment)
+    for result in results:
+        print(json.dumps(to_json(result)) if args.json else format_table(result) + "\n")
+    if target.is_dir():
+        csv_path = write_gradebook(results, args.csv or "gradebook.csv")
+        print(f"gradebook: {csv_path}", file=sys.stderr)
+    return 1 if any(r.error for r in results) else 0
+
+
+def register_grade(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("grade", help="grade a submission notebook or a folder of them",
+                       description="Run each submission in a fresh kernel with the "
+                       "instructor's tests from solutions/ and print its grade. Exit status "
+                       "0 when every submission was graded, whatever the scores.")
+    p.add_argument("path", help="a submission .ipynb, or a folder graded recursively")
+    p.add_argument("--json", action="store_true", help="one JSON object per submission")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="submissions graded in parallel (default: the number of cores)")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds each cell may run (default 30)")
+    p.add_argument("--csv", default=None,
+                   help="gradebook file for a folder (default: ./gradebook.csv)")
+    p.add_argument("--assignment", default=None,
+                   help="grade against this solution (e.g. 06_adaptive) instead of guessing")
+    p.add_argument("--solutions", default=None, help="solution notebooks (default: solutions/)")
+    p.set_defaults(run=_run_grade)
+
+
+def _run_exercises(args: argparse.Namespace) -> int:
+    from coursekit.grading.build import BuildRefused, build_exercises, stale_exercises
+
+    solutions, exercises = _repo_dir("solutions"), REPO / "exercises"
+    if args.check:
+        stale = stale_exercises(solutions, exercises)
+        for name in stale:
+            print(f"exercises/{name} differs from a fresh build", file=sys.stderr)
+        return 1 if stale else 0
+    try:
+        report = build_exercises(solutions, exercises)
+    except BuildRefused as exc:
+        print(f"coursekit exercises build: {exc}", file=sys.stderr)
+        return 1
+    for name in report.written:
+        print(f"wrote exercises/{name}")
+    print(f"{len(report.written)} written, {len(report.unchanged)} already up to date")
+    for name in report.strangers:
+        print(f"note: exercises/{name} has no solution; left alone", file=sys.stderr)
+    return 0
+
+
+def register_exercises(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("exercises", help="student notebooks generated from solutions/")
+    actions = p.add_subparsers(dest="action", required=True)
+    b = actions.add_parser("build", help="regenerate exercises/ from solutions/ with nbgrader's "
+                           "preprocessors (never overwrites a hand-edited file)")
+    b.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if exercises/ differs from a fresh build")
+    b.set_defaults(run=_run_exercises)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coursekit", description="The course's command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register_grade(sub)
+    register_exercises(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

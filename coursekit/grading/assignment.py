@@ -1,0 +1,149 @@
+"""An assignment as the instructor wrote it: ``solutions/NN_topic.ipynb`` in nbgrader's format.
+
+nbgrader marks cells in their metadata (``metadata.nbgrader``): an *answer* cell has
+``solution: true``; a *test* cell has ``grade: true``, ``locked: true`` and ``points``; a
+read-only cell (imports) has ``locked: true`` only. Every marked cell has a ``grade_id``.
+An :class:`Assignment` keeps the instructor's locked cells grouped by the answer they follow,
+which is what the grader puts after each of the student's answers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    """The cell's nbgrader metadata ({} if none or malformed)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    value = nbgrader_meta(cell).get("grade_id")
+    return value if isinstance(value, str) else None
+
+
+def is_answer(cell: NotebookNode) -> bool:
+    return nbgrader_meta(cell).get("solution") is True
+
+
+def is_test(cell: NotebookNode) -> bool:
+    meta = nbgrader_meta(cell)
+    return meta.get("grade") is True and meta.get("solution") is not True
+
+
+def is_locked(cell: NotebookNode) -> bool:
+    return nbgrader_meta(cell).get("locked") is True
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded test cell: its grade_id, points, source, and the answer it follows."""
+
+    id: str
+    points: float
+    source: str
+    answer_id: str | None
+
+
+@dataclass(frozen=True)
+class LockedCell:
+    """An instructor cell the student may not change: a test (``question``) or read-only."""
+
+    source: str
+    question: Question | None = None
+
+
+@dataclass
+class Assignment:
+    """One solution notebook, split into what the grader needs.
+
+    preamble : locked cells before the first answer (imports)
+    blocks : for each answer's grade_id, the locked cells that follow it
+    answer_ids : the answers' grade_ids in order
+    questions : the test cells in order
+    readonly_ids : grade_ids of locked cells that are not tests
+    """
+
+    name: str
+    path: Path
+    preamble: list[LockedCell] = field(default_factory=list)
+    blocks: dict[str, list[LockedCell]] = field(default_factory=dict)
+    answer_ids: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    readonly_ids: set[str] = field(default_factory=set)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def locked_ids(self) -> set[str]:
+        return {q.id for q in self.questions} | self.readonly_ids
+
+
+def load_assignment(path: Path) -> Assignment:
+    """Read a solution notebook; ValueError if its nbgrader metadata is inconsistent."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    assignment = Assignment(name=path.stem, path=path)
+    current: list[LockedCell] = assignment.preamble
+    answer: str | None = None
+    seen: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not (is_answer(cell) or is_locked(cell) or is_test(cell)):
+            continue
+        gid = grade_id(cell)
+        if gid is None or gid in seen:
+            raise ValueError(f"{path.name}: every nbgrader cell needs a unique grade_id; "
+                             f"got {gid!r} twice or missing")
+        seen.add(gid)
+        if is_answer(cell):
+            answer = gid
+            assignment.answer_ids.append(gid)
+            current = assignment.blocks.setdefault(gid, [])
+        elif is_test(cell):
+            points = nbgrader_meta(cell).get("points")
+            if not isinstance(points, int | float) or points <= 0:
+                raise ValueError(f"{path.name}: test cell {gid!r} needs points > 0; got {points!r}")
+            question = Question(gid, float(points), cell.source, answer)
+            assignment.questions.append(question)
+            current.append(LockedCell(cell.source, question))
+        else:
+            assignment.readonly_ids.add(gid)
+            current.append(LockedCell(cell.source))
+    if not assignment.questions:
+        raise ValueError(f"{path.name} has no graded test cells")
+    return assignment
+
+
+def load_assignments(solutions_dir: Path) -> dict[str, Assignment]:
+    """All ``NN_topic.ipynb`` solution notebooks of a directory, by name (``"06_adaptive"``)."""
+    paths = sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no solution notebooks NN_topic.ipynb in {solutions_dir}")
+    return {p.stem: load_assignment(p) for p in paths}
+
+
+def identify(nb: NotebookNode | None, filename: str,
+             assignments: dict[str, Assignment]) -> Assignment | None:
+    """The assignment a submission answers: the one sharing most answer grade_ids with it,
+    else the one whose two-digit number starts the file name; None if neither tells."""
+    if nb is not None:
+        ids = {grade_id(c) for c in nb.get("cells", []) if is_answer(c)}
+        overlap = {name: len(ids & set(a.answer_ids)) for name, a in assignments.items()}
+        best = max(overlap.values(), default=0)
+        winners = [name for name, n in overlap.items() if n == best]
+        if best > 0 and len(winners) == 1:
+            return assignments[winners[0]]
+    number = re.match(r"(\d\d)(?!\d)", Path(filename).name)
+    if number:
+        matches = [a for name, a in assignments.items() if name[:2] == number.group(1)]
+        if len(matches) == 1:
+            return matches[0]
+    return None
