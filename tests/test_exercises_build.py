@@ -14,13 +14,18 @@ import nbformat
 import pytest
 
 from coursekit import cli
-from coursekit.grading.assignment import grade_id, is_answer, is_test, load_assignments
+from coursekit.grading.assignment import (
+    grade_id,
+    is_answer,
+    is_test,
+    load_assignments,
+    solution_paths,
+)
 from coursekit.grading.build import (
     MANIFEST,
     BuildRefused,
     build_exercise,
     build_exercises,
-    solution_paths,
     stale_exercises,
 )
 from coursekit.grading.grade import grade_many

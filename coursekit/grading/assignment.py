@@ -122,9 +122,14 @@ def load_assignment(path: Path) -> Assignment:
     return assignment
 
 
-def load_assignments(solutions_dir: Path) -> dict[str, Assignment]:
+def solution_paths(solutions_dir: Path | str) -> list[Path]:
+    """The solution notebooks ``NN_topic.ipynb`` of a directory, sorted."""
+    return sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def load_assignments(solutions_dir: Path | str) -> dict[str, Assignment]:
     """All ``NN_topic.ipynb`` solution notebooks of a directory, by name (``"06_adaptive"``)."""
-    paths = sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
+    paths = solution_paths(solutions_dir)
     if not paths:
         raise FileNotFoundError(f"no solution notebooks NN_topic.ipynb in {solutions_dir}")
     return {p.stem: load_assignment(p) for p in paths}

@@ -23,6 +23,8 @@ import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, LockCells
 
+from .assignment import solution_paths
+
 MANIFEST = "MANIFEST.json"
 
 
@@ -51,11 +53,6 @@ def build_exercise(solution: Path | str) -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def solution_paths(solutions_dir: Path | str) -> list[Path]:
-    """The solution notebooks ``NN_topic.ipynb`` of a directory, sorted."""
-    return sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))
 
 
 def stale_exercises(solutions_dir: Path | str, exercises_dir: Path | str) -> list[str]:
