@@ -25,7 +25,7 @@ from ..landscapes import Quadratic
 from ..optim import SGD, run
 from .base import Rendered, log_slider
 from .base import explorer as base_explorer
-from .ravine import level_sets, log_ticks
+from .ravine import TITLE_Y, level_sets, log_ticks
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 5.0), "beta": (0.0, 0.999)}
 START = (-2.0, 1.0)
@@ -117,7 +117,7 @@ def _draw_paths(ax, points: np.ndarray, gd_points: np.ndarray, info: dict) -> No
     title = f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}"
     if info["diverged"] is not None:
         title += f" (left |θ| ≤ 1e6 at step {info['diverged']})"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=TITLE_Y)
     ax.legend(loc="lower right", fontsize=8)
 
 
@@ -133,10 +133,10 @@ def _draw_losses(ax, losses: np.ndarray, gd_losses: np.ndarray, steps: int, info
     ax.plot(k, np.clip(envelope, lo, hi), "--", color="tab:orange", lw=1,
             label="E₀·ρ²ᵏ (closed form)")
     ax.set(yscale="log", ylim=LOSS_LIMITS, xlim=(0, steps), xlabel="step k",
-           ylabel="E(θ_k) − E*",
-           title=f"Polyak's optimum: rate {info['optimal_rate']:.4g} "
-                 f"(best GD {q.optimal_gd_rate(info['condition_number']):.4g})")
-    ax.title.set_fontsize(10)
+           ylabel="E(θ_k) − E*")
+    ax.set_title(f"Polyak's optimum: rate {info['optimal_rate']:.4g} "
+                 f"(best GD {q.optimal_gd_rate(info['condition_number']):.4g})",
+                 fontsize=10, y=TITLE_Y)
     log_ticks(ax.yaxis, -15, 10, every=5)
     ax.legend(loc="lower left", fontsize=8)
 
@@ -167,8 +167,8 @@ def _draw_map(ax, info: dict) -> None:
     ticks = np.arange(np.ceil(log_lr[0]), np.floor(log_lr[-1]) + 1)
     ax.set_xticks(ticks, [f"1e{int(t)}" if t else "1" for t in ticks])
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="learning rate α (log)",
-           ylabel="momentum β", title=f"{_method(info)}: convergence rate over (α, β)")
-    ax.title.set_fontsize(10)
+           ylabel="momentum β")
+    ax.set_title(f"{_method(info)}: convergence rate over (α, β)", fontsize=10, y=TITLE_Y)
     ax.grid(False)
     ax.legend(loc="lower left", fontsize=7)
 
