@@ -37,7 +37,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .nn.base import Layer
-from .nn.blas import blas_threads
+from .nn.blas import blas_threads, single_threaded
 from .nn.dropout import Dropout
 from .nn.losses import Loss
 from .nn.sequential import Sequential
@@ -104,6 +104,7 @@ class HessianOperator:
         value, grad = self._gradient_at(self.theta.astype(np.complex128))
         return value, grad.real
 
+    @single_threaded
     def dense(self) -> np.ndarray:
         """The whole P×P Hessian, column by column (P products), symmetrized."""
         H = np.empty(self.shape)
@@ -131,6 +132,7 @@ def hessian(model: Layer, loss: Loss, X: np.ndarray, y: np.ndarray,
     return HessianOperator(model, loss, X, y).dense()
 
 
+@single_threaded
 def lanczos(matvec, dim: int, k: int = 1, iters: int = 100, tol: float = 1e-8,
             rng: np.random.Generator | int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """The k algebraically largest eigenpairs of a symmetric operator by Lanczos.
@@ -179,6 +181,7 @@ def _ritz(alphas: list[float], betas: list[float]) -> tuple[np.ndarray, np.ndarr
     return values[::-1], S[:, ::-1]
 
 
+@single_threaded
 def power_iteration(matvec, dim: int, k: int = 1, iters: int = 100, tol: float = 1e-8,
                     rng: np.random.Generator | int | None = 0
                     ) -> tuple[np.ndarray, np.ndarray]:

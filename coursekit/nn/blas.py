@@ -10,6 +10,7 @@ curvature tools therefore run inside ``blas_threads(1)`` unless told otherwise.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 _CONTROLLER = None
 
@@ -24,3 +25,12 @@ def blas_threads(limit: int | None = 1):
 
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=int(limit), user_api="blas")
+
+
+def single_threaded(func):
+    """Decorator: run ``func`` inside ``blas_threads(1)``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with blas_threads(1):
+            return func(*args, **kwargs)
+    return wrapper
