@@ -7,6 +7,7 @@ what was drawn.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -35,7 +36,13 @@ COMMON = {
 
 
 def use_style(mode: str = "notebook") -> None:
-    """Switch every later figure to the ``"notebook"`` or the ``"lecture"`` (projector) look."""
+    """Switch every later figure to the ``"notebook"`` or the ``"lecture"`` (projector) look.
+
+    The environment variable ``COURSEKIT_STYLE`` overrides ``mode`` when set, so a lecture
+    server (``coursekit present``) turns every lesson's figures into the projector look
+    without editing the notebooks.
+    """
+    mode = os.environ.get("COURSEKIT_STYLE") or mode
     if mode not in STYLES:
         raise ValueError(f"mode must be one of {sorted(STYLES)}; got {mode!r}")
     mpl.rcParams.update(COMMON)

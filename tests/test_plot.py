@@ -52,3 +52,14 @@ def test_trajectory_draws_every_point():
     plot.trajectory(ax, points, label="path")
     (path,) = [line for line in ax.get_lines() if line.get_label() == "path"]
     np.testing.assert_array_equal(path.get_xydata(), points)
+
+
+def test_coursekit_style_environment_variable_overrides_the_notebooks_choice(monkeypatch):
+    plot.use_style("lecture")
+    lecture_font = mpl.rcParams["font.size"]
+    monkeypatch.setenv("COURSEKIT_STYLE", "lecture")
+    plot.use_style("notebook")
+    assert mpl.rcParams["font.size"] == lecture_font
+    monkeypatch.delenv("COURSEKIT_STYLE")
+    plot.use_style("notebook")
+    assert mpl.rcParams["font.size"] < lecture_font
