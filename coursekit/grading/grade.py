@@ -112,7 +112,7 @@ def _describe(result: CellResult, timeout: float) -> str:
     return message if name == "AssertionError" and message else result.error
 
 
-def _score(plan: list[_Planned], results: list[CellResult], assignment: Assignment,
+def _score(plan: list[_Planned], results: list[CellResult],
            timeout: float) -> list[QuestionResult]:
     answer_result = {p.answer_of: r for p, r in zip(plan, results, strict=True) if p.answer_of}
     scored = []
@@ -181,7 +181,7 @@ def grade_notebook(
             marker=guard_name(nonce), timeout=timeout, workdir=workdir,
             max_restarts=max_restarts, output_limit=output_limit,
         ))
-    questions = _score(plan, results, chosen, timeout)
+    questions = _score(plan, results, timeout)
     return GradeResult(str(path), chosen.name, questions, seconds=time.perf_counter() - start)
 
 
