@@ -128,11 +128,16 @@ def test_predicted_variance_equals_exact_enumeration_of_batches(m, replace):
 def test_measured_variance_agrees_with_prediction_within_sampling_error(replace):
     problem = least_squares(n=400)
     theta = np.array([1.0, -1.0])
-    sizes = np.array([1, 4, 16, 64])
-    measured = minibatch_gradient_variance(problem, theta, sizes, trials=4000, seed=0,
+    sizes, trials = np.array([1, 4, 16, 64]), 4000
+    measured = minibatch_gradient_variance(problem, theta, sizes, trials=trials, seed=0,
                                            replace=replace)
     predicted = predicted_variance(problem.gradient_variance(theta), problem.n, sizes, replace)
-    np.testing.assert_allclose(measured, predicted, rtol=0.1)
+    # Each trial's squared error has relative spread at most that of one example's
+    # (‖gᵢ − ∇E‖², heavy-tailed) or of a chi-square with d = 2 (large batches): allow 4 SE.
+    g = problem.example_grads(theta)
+    one = np.sum((g - g.mean(axis=0)) ** 2, axis=-1)
+    spread = max(one.std() / one.mean(), 1.0)
+    np.testing.assert_allclose(measured, predicted, rtol=4 * spread / np.sqrt(trials))
 
 
 def test_epochs_without_replacement_visit_every_example_once():

@@ -70,6 +70,7 @@ class Track:
     bound: float = 1e3
     unbounded_below: bool = False
     levels: int = 18
+    log_levels: bool = True  # contour levels spaced geometrically above the minimum
 
 
 KAPPA = 50.0
@@ -89,7 +90,7 @@ TRACKS: dict[str, Track] = {
     "Beale": Track(Beale(), (1.0, 1.5), ((-1.0, 4.5), (-1.5, 2.0)), 400, 5e-3, 0.1,
                    target=1e-4),
     "saddle": Track(Saddle(), (1.5, 1e-3), ((-2.0, 2.0), (-2.0, 2.0)), 150, 0.05, 0.05,
-                    target=-1.0, bound=50.0, unbounded_below=True),
+                    target=-1.0, bound=50.0, unbounded_below=True, log_levels=False),
     "ravine": _ravine(0.0),
     "rotated ravine": _ravine(45.0),
 }
@@ -284,7 +285,7 @@ def _contours(landscape: str) -> tuple[list[np.ndarray], np.ndarray]:
 
     track = TRACKS[landscape]
     X, Y, Z = grid(track.f, track.window, n=120)
-    levels = contour_levels(Z, track.levels, getattr(track.f, "log_levels", False))
+    levels = contour_levels(Z, track.levels, track.log_levels)
     gen = contourpy.contour_generator(X, Y, Z)
     segments, values = [], []
     for level in levels:
