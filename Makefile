@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
 
-.PHONY: setup lab test lint notebooks bench clean
+# Tests and lesson runs use one BLAS thread per process: the suite runs two pytest workers on
+# two cores, and small matrix products oversubscribed across threads run many times slower.
+test notebooks: export OPENBLAS_NUM_THREADS = 1
+test notebooks: export OMP_NUM_THREADS = 1
+test notebooks: export MKL_NUM_THREADS = 1
+
+.PHONY: setup lab test lint notebooks exercises bench clean
 
 setup: $(STAMP)
 
@@ -29,6 +35,9 @@ test: lint
 
 notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
+
+exercises: $(STAMP)
+	$(BIN)/coursekit exercises build
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
