@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -37,6 +36,7 @@ from .data import batch_indices
 from .nn.base import Layer
 from .nn.blas import blas_threads
 from .nn.losses import Loss
+from .optim import clip_grad_norm
 
 
 @dataclass
@@ -110,24 +110,6 @@ def global_norm(arrays: list[np.ndarray]) -> float:
     return math.sqrt(sum(float(np.vdot(g, g).real) for g in arrays))
 
 
-def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> float:
-    """Scale all gradients in place by min(1, max_norm / (‖g‖ + 1e-6)) (torch's
-    ``clip_grad_norm_``); returns ‖g‖ before clipping. ``fit`` prefers
-    ``coursekit.optim.clip_grad_norm`` when it exists."""
-    total = global_norm(grads)
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
-        for g in grads:
-            g *= coef
-    return total
-
-
-def _clipper() -> Callable:
-    from . import optim
-
-    return getattr(optim, "clip_grad_norm", clip_by_global_norm)
-
-
 def _check_data(model: Layer, X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
     X = model._check_input(X, check_finite=True)
     y = np.asarray(y)
@@ -173,7 +155,6 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
         eval_data = _check_data(model, *eval_data, "eval_data")
     scheduler = schedule if hasattr(schedule, "step") else None
     lr_of_step = schedule if scheduler is None and callable(schedule) else None
-    clip_grads = _clipper() if clip is not None else None
 
     rng = np.random.default_rng(seed)
     params, grads = model.params(), model.grads()
@@ -208,8 +189,8 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                     history.step_loss.append(value)
                     history.grad_norm.append(norm)
                     history.lr.append(lr)
-                    if clip_grads is not None:
-                        clip_grads(grads, clip)
+                    if clip is not None:
+                        clip_grad_norm(grads, clip)
                     opt.step(params, grads)
                     step += 1
                     if scheduler is not None and schedule_every == "step":
