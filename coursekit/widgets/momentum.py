@@ -25,12 +25,11 @@ from ..landscapes import Quadratic
 from ..optim import SGD, run
 from .base import Rendered, log_slider
 from .base import explorer as base_explorer
-from .ravine import TITLE_Y, level_sets, log_ticks
+from .ravine import TITLE_Y, WINDOW, frame_window, level_sets, log_ticks
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 5.0), "beta": (0.0, 0.999)}
 START = (-2.0, 1.0)
 STEPS = 120
-WINDOW = 2.5
 ROTATION_DEGREES = 30.0
 LOSS_LIMITS = (1e-16, 1e12)
 MAP_SIZE = 160
@@ -111,13 +110,8 @@ def _draw_paths(ax, points: np.ndarray, gd_points: np.ndarray, info: dict) -> No
         ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color=color, lw=1.2, ms=3,
                 label=label)
     ax.plot(*START, "o", mfc="none", color="tab:orange", ms=8)
-    ax.plot(0, 0, "o", color="tab:green", ms=6)
-    ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
-           xlabel="θ₁", ylabel="θ₂")
-    title = f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}"
-    if info["diverged"] is not None:
-        title += f" (left |θ| ≤ 1e6 at step {info['diverged']})"
-    ax.set_title(title, fontsize=10, y=TITLE_Y)
+    frame_window(ax, f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}",
+                 info["diverged"])
     ax.legend(loc="lower right", fontsize=8)
 
 

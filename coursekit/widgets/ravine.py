@@ -129,12 +129,17 @@ def _draw_path(ax, f: Quadratic, points: np.ndarray, info: dict) -> None:
     shown = np.clip(points, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
     ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.4, ms=4)
     ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
+    title = f"α = {info['lr']:.3g}, κ = {info['condition_number']:.3g}: {info['regime']}"
+    frame_window(ax, title, info["diverged"])
+
+
+def frame_window(ax, title: str, diverged: int | None) -> None:
+    """The square ±WINDOW view around the minimum (●), with a title that names divergence."""
     ax.plot(0, 0, "o", color="tab:green", ms=6)
     ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
            xlabel="θ₁", ylabel="θ₂")
-    title = f"α = {info['lr']:.3g}, κ = {info['condition_number']:.3g}: {info['regime']}"
-    if info["diverged"] is not None:
-        title += f" (left |θ| ≤ 1e6 at step {info['diverged']})"
+    if diverged is not None:
+        title += f" (left |θ| ≤ 1e6 at step {diverged})"
     ax.set_title(title, fontsize=10, y=TITLE_Y)
 
 
