@@ -100,3 +100,11 @@ def test_explorer_builds_log_sliders_over_the_declared_ranges():
     kappa = sliders["condition number κ"]
     assert (10 ** kappa.min, 10 ** kappa.max) == pytest.approx(KAPPA)
     assert (sliders["rotation (°)"].min, sliders["rotation (°)"].max) == ANGLE
+
+
+def test_rates_within_a_thousandth_of_one_are_labelled_by_their_gap():
+    assert ravine.format_rate(1 - 1e-7) == "1 − 1e-07"
+    assert ravine.format_rate(0.8181818) == "0.8182"
+    assert ravine.format_rate(1.2) == "1.2"
+    title = ravine.render(LR[0], KAPPA[1], 0.0).figure.axes[2].get_title()
+    assert title == "rate max|1 − αλ| = 1 − 1e-07"  # 1 − αλmin = 1 − 1e-3 · 1e-4

@@ -25,7 +25,7 @@ from ..landscapes import Quadratic
 from ..optim import SGD, run
 from .base import Rendered, log_slider
 from .base import explorer as base_explorer
-from .ravine import TITLE_Y, WINDOW, frame_window, level_sets, log_ticks
+from .ravine import TITLE_Y, WINDOW, format_rate, frame_window, level_sets, log_ticks
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 5.0), "beta": (0.0, 0.999)}
 START = (-2.0, 1.0)
@@ -119,16 +119,16 @@ def _draw_losses(ax, losses: np.ndarray, gd_losses: np.ndarray, steps: int, info
     lo, hi = LOSS_LIMITS
     k = np.arange(steps + 1)
     ax.plot(k[: len(gd_losses)], np.clip(gd_losses, lo, hi), color="0.35",
-            label=f"GD, same α: rate {info['gd_rate']:.4g}")
+            label=f"GD, same α: rate {format_rate(info['gd_rate'])}")
     ax.plot(k[: len(losses)], np.clip(losses, lo, hi), color="tab:orange",
-            label=f"{_method(info)}: rate {info['rate']:.4g}")
+            label=f"{_method(info)}: rate {format_rate(info['rate'])}")
     with np.errstate(over="ignore", divide="ignore"):
         envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
     ax.plot(k, np.clip(envelope, lo, hi), "--", color="tab:orange", lw=1,
             label="E₀·ρ²ᵏ (closed form)")
     ax.set(yscale="log", ylim=LOSS_LIMITS, xlim=(0, steps), xlabel="step k",
            ylabel="E(θ_k) − E*")
-    ax.set_title(f"Polyak's optimum: rate {info['optimal_rate']:.4g} "
+    ax.set_title(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g} "
                  f"(best GD {q.optimal_gd_rate(info['condition_number']):.4g})",
                  fontsize=10, y=TITLE_Y)
     log_ticks(ax.yaxis, -15, 10, every=5)

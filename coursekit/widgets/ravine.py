@@ -72,6 +72,14 @@ def log_ticks(axis, low_exponent: int, high_exponent: int, every: int = 1) -> No
     axis.set_minor_locator(NullLocator())
 
 
+def format_rate(rate: float) -> str:
+    """A contraction factor for a label: "0.8182", or "1 − 2e-07" when it is within 1e-3 of 1
+    (where a rounded "1" would hide the crawl)."""
+    if 0 < 1 - rate < 1e-3:
+        return f"1 − {1 - rate:.2g}"
+    return f"{rate:.4g}"
+
+
 def _regime(regimes: tuple[str, ...]) -> str:
     for name in ("diverges", "oscillates", "decays"):
         if name in regimes:
@@ -151,7 +159,7 @@ def _draw_errors(ax, errors: np.ndarray, lam: np.ndarray, lr: float, steps: int,
         for i, name in enumerate(("slow", "fast")):
             closed = np.abs(errors[0, i]) * np.abs(1 - lr * lam[i]) ** k
             label = f"λ = {lam[i]:.3g} ({name}): {info['regimes'][i]}, |1−αλ| = " \
-                    f"{abs(1 - lr * lam[i]):.5g}"
+                    f"{format_rate(abs(1 - lr * lam[i]))}"
             ax.plot(k, np.clip(closed, lo, hi), "--", color=COLORS[name], lw=1)
             measured = np.clip(np.abs(errors[:, i]), lo, hi)
             ax.plot(k[: len(measured)], measured, "o", color=COLORS[name], ms=3, label=label)
@@ -177,7 +185,7 @@ def _draw_factors(ax, lam: np.ndarray, lr: float, info: dict) -> None:
     ax.axvspan(info["stable_lr"], alphas[-1], color="tab:red", alpha=0.08)
     ax.set(xscale="log", xlim=(alphas[0], alphas[-1]), ylim=(0, 2.2), xlabel="learning rate α",
            ylabel="error factor per step")
-    ax.set_title(f"rate max|1 − αλ| = {info['rate']:.4g}", fontsize=10, y=TITLE_Y)
+    ax.set_title(f"rate max|1 − αλ| = {format_rate(info['rate'])}", fontsize=10, y=TITLE_Y)
     log_ticks(ax.xaxis, -3, 0)
     ax.legend(loc="lower left", fontsize=8)
 
