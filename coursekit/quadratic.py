@@ -193,7 +193,9 @@ def momentum_rate(eigenvalues, lr, beta, nesterov: bool = False) -> np.ndarray:
     """The convergence-rate map: max over eigenvalues of the spectral radius of M.
 
     ``lr`` and ``beta`` broadcast (e.g. a meshgrid); the result has their broadcast shape.
-    Below 1 the iterates converge geometrically at this rate; above 1 they diverge.
+    Below 1 the iterates converge geometrically at this rate; above 1 they diverge. At a
+    double root (e.g. Polyak's optimum) the square root of a near-zero discriminant limits
+    the accuracy to about 1e-8.
     """
     lam = _eigenvalues(eigenvalues)
     alpha, beta = np.broadcast_arrays(_lr(lr), _beta(beta))
