@@ -6,7 +6,9 @@ per-tensor loop; ``--foreach`` also times torch's multi-tensor kernels), interle
 torch, ours, torch, …) so machine load hits both alike, median of ``--runs`` (>= 7). Printed:
 the medians, the ratio ours/torch (target <= 1.0 for SGD, momentum SGD and Adam, <= 1.5 for the
 rest), and the peak memory one of our steps allocates beyond the optimizer's state (tracemalloc
-sees numpy's buffers), in MB and in parameter-sized arrays.
+sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine, read the load
+average printed at the top and bottom; ``--threads 1 --torch-threads 1`` compares the update
+code without the thread scheduling noise.
 
     .venv/bin/python benchmarks/bench_optim.py [--runs 9] [--size 10000000] [--foreach]
 """

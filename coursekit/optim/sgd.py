@@ -78,6 +78,8 @@ class SGD(Optimizer):
 class HeavyBall(Optimizer):
     r"""Polyak's heavy ball in the lecture's form: v ← βv − αg, x ← x + v (v₀ = 0).
 
+    (Some notes write it with m = −v: m ← βm + αg, x ← x − m; the same iterates.)
+
     Unrolled, v_k = −α Σ_j β^{k−j} g_j, which is −α times torch's momentum buffer; so this is
     ``SGD(lr=α, momentum=β)`` step for step as long as α is constant. When a schedule changes
     α, the two differ: here the new α only scales new gradients, in torch it rescales the
