@@ -13,8 +13,6 @@ from coursekit.landscapes import Himmelblau, Quadratic, Rosenbrock
 from coursekit.nn import MLP, CrossEntropyLoss, Tanh, to_torch
 from coursekit.optim import SGD, run
 
-torch.set_default_dtype(torch.float64)
-
 
 def torch_rosenbrock(w):
     return (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
