@@ -14,8 +14,9 @@ matplotlib.use("Agg")
 
 LR = momentum.SLIDER_RANGES["lr"]
 BETA = momentum.SLIDER_RANGES["beta"]
-GRID = [(lr, beta, nesterov) for lr in (LR[0], 2.5, LR[1]) for beta in (BETA[0], 0.9, BETA[1])
-        for nesterov in (False, True)] + [(0.5, 0.5, False), (3.9, 0.999, False)]
+# Every slider edge with both settings of the toggle, plus points inside.
+GRID = [(lr, beta, nesterov) for lr in (LR[0], LR[1]) for beta in BETA
+        for nesterov in (False, True)] + [(2.5, 0.9, True), (0.5, 0.5, False), (3.9, 0.999, False)]
 
 
 @pytest.mark.filterwarnings("error")
