@@ -30,7 +30,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from threadpoolctl import threadpool_limits
 
 from .. import nn
@@ -152,6 +152,9 @@ def render(scale: float = float(np.sqrt(2.0)), depth: int = 10,
         ax.set_title(f"{what}: {name}", color=color)
         ax.set_xlabel("layer $\\ell$")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # over up to 200 decades, minor log ticks would cost most of the drawing time
+        ax.yaxis.set_major_locator(LogLocator(numticks=8))
+        ax.yaxis.set_minor_locator(NullLocator())
     ax_f.set_ylabel("variance over the batch")
     low = max(min(info["activation_variance"].min(), info["gradient_variance"].min()), floor)
     high = max(info["activation_variance"].max(), info["gradient_variance"].max())
