@@ -3,12 +3,14 @@
 For each optimizer, ``step`` is timed on the same data laid out as one array and as a list of
 100 arrays, against torch.optim with its default implementation on CPU (``foreach=None``: the
 per-tensor loop; ``--foreach`` also times torch's multi-tensor kernels), interleaved (ours,
-torch, ours, torch, …) so machine load hits both alike, median of ``--runs`` (>= 7). Printed:
-the medians, the ratio ours/torch (target <= 1.0 for SGD, momentum SGD and Adam, <= 1.5 for the
-rest), and the peak memory one of our steps allocates beyond the optimizer's state (tracemalloc
-sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine, read the load
-average printed at the top and bottom; ``--threads 1 --torch-threads 1`` compares the update
-code without the thread scheduling noise.
+torch, ours, torch, …) so machine load hits both alike, median of ``--runs`` (>= 7).
+
+Printed: the medians and their ratio ours/torch (target <= 1.0 for SGD, momentum SGD and Adam,
+<= 1.5 for the rest); "best/best", the ratio of the fastest runs, less sensitive to load
+spikes; and the peak memory one of our steps allocates beyond the optimizer's state
+(tracemalloc sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine
+read the load averages printed first and last; ``--threads 1 --torch-threads 1`` compares the
+update code without thread-scheduling noise.
 
     .venv/bin/python benchmarks/bench_optim.py [--runs 9] [--size 10000000] [--foreach]
 """
@@ -77,7 +79,7 @@ def time_case(ours_name, torch_name, kwargs, size, pieces, runs, foreach):
         start = time.perf_counter()
         theirs.step()
         torch_times.append(time.perf_counter() - start)
-    return statistics.median(ours_times), statistics.median(torch_times), peak
+    return ours_times, torch_times, peak
 
 
 def main() -> None:
@@ -102,22 +104,23 @@ def main() -> None:
     array_mb = args.size * 4 / 2**20
     modes = [None, True] if args.foreach else [None]
     header = f"{'optimizer':22s} {'layout':10s} {'torch':8s} {'ours ms':>8s} {'torch ms':>9s} "
-    print(header + f"{'ratio':>6s} {'target':>6s}  peak extra memory per step")
+    print(header + f"{'ratio':>6s} {'best/best':>9s} {'target':>6s}  peak extra memory per step")
     only = None if args.only is None else set(args.only.split(","))
     for label, ours_name, torch_name, kwargs in CASES:
         if only is not None and label not in only:
             continue
         for pieces in (1, 100):
             for foreach in modes:
-                ours_t, torch_t, peak = time_case(ours_name, torch_name, kwargs, args.size,
-                                                  pieces, args.runs, foreach)  # fmt: skip
+                ours_ts, torch_ts, peak = time_case(ours_name, torch_name, kwargs, args.size,
+                                                    pieces, args.runs, foreach)  # fmt: skip
+                ours_t, torch_t = statistics.median(ours_ts), statistics.median(torch_ts)
                 target = TARGET.get(label, 1.5)
                 flag = "" if ours_t / torch_t <= target else "  (over target)"
                 layout = f"{pieces} array" + "s" * (pieces > 1)
                 print(f"{label:22s} {layout:10s} {'foreach' if foreach else 'default':8s} "
                       f"{ours_t * 1e3:8.1f} {torch_t * 1e3:9.1f} {ours_t / torch_t:6.2f} "
-                      f"{target:6.1f}  {peak / 2**20:5.2f} MB = "
-                      f"{peak / 2**20 / array_mb:.3f} arrays{flag}")  # fmt: skip
+                      f"{min(ours_ts) / min(torch_ts):9.2f} {target:6.1f}  {peak / 2**20:5.2f} MB"
+                      f" = {peak / 2**20 / array_mb:.3f} arrays{flag}")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

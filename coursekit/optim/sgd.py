@@ -64,8 +64,7 @@ class SGD(Optimizer):
                 np.copyto(b, d)  # b = d
             else:
                 b *= self.momentum  # b = μb + (1 − τ)d
-                np.multiply(d, 1.0 - self.dampening, out=t)
-                b += t
+                b += np.multiply(d, 1.0 - self.dampening, out=t) if self.dampening else d
             if self.nesterov:
                 np.multiply(b, self.momentum, out=t)  # d = d + μb
                 d = np.add(d, t, out=t)
