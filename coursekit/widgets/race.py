@@ -34,7 +34,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from .. import optim
 from ..landscapes import Beale, Landscape, Quadratic, Rosenbrock, Saddle, rotation
@@ -313,6 +313,7 @@ def _draw_paths(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> N
         ax.plot(*m, "*", color="gold", mec="black", ms=13)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", xlabel="θ₁", ylabel="θ₂")
     ax.grid(False)
+    _few_ticks(ax)
 
 
 def _draw_losses(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> None:
@@ -331,12 +332,22 @@ def _draw_losses(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> 
     else:
         ax.set(yscale="log", ylim=(LOSS_FLOOR, _loss_top(track)),
                ylabel="E(θₖ) − E*")
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))
         ax.yaxis.set_major_formatter(_exponent_labels())
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
+    _few_ticks(ax, y=track.unbounded_below)
     ax.set(xlim=(0, track.steps), xlabel="step k")
     # The legend sits right of the loss panel, so it never hides a path or a curve.
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0),
               fontsize=7.5, frameon=False, borderaxespad=0.0)
+
+
+def _few_ticks(ax, x: bool = True, y: bool = True) -> None:
+    """At most 5 ticks per axis: tick labels are most of a redraw's cost."""
+    if x:
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+    if y:
+        ax.yaxis.set_major_locator(MaxNLocator(5))
 
 
 def _exponent_labels() -> FuncFormatter:
