@@ -23,6 +23,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from .. import second_order
 from ..landscapes import Himmelblau
@@ -99,7 +100,8 @@ def render(damping: float = 1e-4) -> Rendered:
         regime = f"reaches {kind}"
     threshold = saddle_threshold()
 
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = Figure(figsize=(10, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
     ax, ax_rho = fig.subplots(1, 2, width_ratios=(1.1, 1))
     X, Y, Z, levels = _contour_grid()
     ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
@@ -112,7 +114,7 @@ def render(damping: float = 1e-4) -> Rendered:
     ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.5)
     ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
     ax.plot(*shown[-1], "o", color="tab:orange", ms=8)
-    ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="$x_1$", ylabel="$x_2$",
+    ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="x₁", ylabel="x₂",
            aspect="equal")
     title = f"λ = {damping:.3g}: {regime}"
     if path.diverged is not None:
@@ -120,17 +122,24 @@ def render(damping: float = 1e-4) -> Rendered:
     ax.set_title(title)
     ax.legend(loc="lower left", fontsize=8)
 
-    grid = np.geomspace(*SLIDER_RANGES["damping"], 400)
+    grid = np.geomspace(*SLIDER_RANGES["damping"], 200)
     factors = saddle_factors(grid)
     h_minus, h_plus = np.linalg.eigvalsh(_F.hessian(_SADDLE))
-    ax_rho.loglog(grid, factors[:, 0], color="tab:red", label=f"$|\\rho_-|$, h = {h_minus:.1f}")
-    ax_rho.loglog(grid, factors[:, 1], color="tab:blue", label=f"$|\\rho_+|$, h = {h_plus:.1f}")
+    ax_rho.loglog(grid, factors[:, 0], color="tab:red", label=f"|ρ−|, h = {h_minus:.1f}")
+    ax_rho.loglog(grid, factors[:, 1], color="tab:blue", label=f"|ρ+|, h = {h_plus:.1f}")
     ax_rho.axhline(1.0, color="gray", lw=1)
     ax_rho.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
     current = saddle_factors(damping)
     ax_rho.plot([damping, damping], current, "o", color="tab:orange", label="current λ")
     ax_rho.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
-               ylim=(1e-7, 1e2), title="saddle attracts where both factors < 1")
+               xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2),
+               title="saddle attracts where both factors < 1")
+    # Fixed ticks without mathtext: log axes' automatic minor ticks dominate redraw time.
+    for axis, ticks in ((ax_rho.xaxis, [1e-4, 1e-2, 1.0, 1e2]),
+                        (ax_rho.yaxis, [1e-6, 1e-4, 1e-2, 1.0, 1e2])):
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+        axis.set_minor_locator(NullLocator())
     ax_rho.legend(loc="lower right", fontsize=8)
 
     info = {
