@@ -87,9 +87,22 @@ def test_layer_variances_match_torch_autograd():
     np.testing.assert_allclose(grad_var, torch_grad_var, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("activation", sorted(init_scale.ACTIVATIONS))
+@pytest.mark.parametrize("scale", init_scale.SCALE_DOMAIN)
+def test_render_beyond_the_sliders_at_the_edge_of_float64_stays_finite(activation, scale):
+    # 2 · depth · |log10 scale| = 276: variances near 1e±276, drawn without overflow
+    info = init_scale.render(scale, 46, activation).info
+    assert np.all(np.isfinite(info["activation_variance"]))
+    assert np.all(np.isfinite(info["gradient_variance"]))
+    assert np.all(np.isfinite(info["ylim"]))
+
+
 @pytest.mark.parametrize("kwargs, name", [
     ({"scale": 0.0}, "scale"), ({"scale": float("nan")}, "scale"), ({"scale": -1.0}, "scale"),
-    ({"depth": 0}, "depth"), ({"depth": 2.5}, "depth"), ({"activation": "gelu"}, "activation"),
+    ({"scale": 1e4}, "scale"), ({"depth": 0}, "depth"), ({"depth": 2.5}, "depth"),
+    ({"depth": 101}, "depth"), ({"scale": 1e3, "depth": 50}, "depth"),
+    ({"activation": "gelu"}, "activation"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(kwargs, name):
     params = {"scale": 1.0, "depth": 3, "activation": "relu", **kwargs}

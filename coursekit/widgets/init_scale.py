@@ -20,7 +20,8 @@ scale.
 
 ``render(scale, depth, activation)`` draws both variances per layer on log axes and names the
 regime of each: "vanishing" (the last layer's variance is below 1e-2 × the first's),
-"exploding" (above 1e2 ×) or "stable".
+"exploding" (above 1e2 ×) or "stable". Beyond the sliders it accepts scale ∈ [1e-3, 1e3] and
+depth ≤ 100 while 2 · depth · |log10 scale| ≤ 280 (the variances then stay inside float64).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from threadpoolctl import threadpool_limits
 
 from .. import nn
@@ -42,6 +43,7 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identit
 CRITICAL_SCALE = {"relu": float(np.sqrt(2.0)), "tanh": 1.0, "identity": 1.0}
 WIDTH, BATCH = 64, 128
 VANISHING, EXPLODING = 1e-2, 1e2
+SCALE_DOMAIN, MAX_DEPTH = (1e-3, 1e3), 100  # what render accepts (beyond the sliders)
 SATURATION = {"tanh": 0.99, "sigmoid": 0.99}  # |tanh a| > 0.99, or σ(a) outside [0.01, 0.99]
 
 
@@ -130,13 +132,17 @@ def render(scale: float = float(np.sqrt(2.0)), depth: int = 10,
     layers = np.arange(depth + 1)
     fig = Figure(figsize=(9.0, 3.6), layout="constrained")
     ax_f, ax_b = fig.subplots(1, 2, sharey=True)
-    floor = np.finfo(float).tiny
+    # limits are fixed before drawing: autoscaling data that spans 600 decades overflows
+    low, high = 1e-300, 1e300
+    both = np.concatenate([info["activation_variance"], info["gradient_variance"]])
+    ax_f.set_yscale("log")
+    ax_f.set_ylim(np.clip(both.min(), low, high) / 3, np.clip(both.max(), low, high) * 3)
     curves = [(ax_f, info["activation_variance"], info["forward"], "activations $a_\\ell$"),
               (ax_b, info["gradient_variance"], info["backward"],
                "gradients $\\partial L/\\partial a_\\ell$")]
     for ax, var, name, what in curves:
         color = {"vanishing": "tab:blue", "exploding": "tab:red"}.get(name, "tab:green")
-        ax.semilogy(layers, np.maximum(var, floor), "o-", color=color, ms=3)
+        ax.plot(layers, np.clip(var, low, high), "o-", color=color, ms=3)
         if activation in ("relu", "identity"):
             # forward anchored at ℓ = 1 (ReLU's outputs have a mean, the input has none)
             gain = scale**2 / (2.0 if activation == "relu" else 1.0)
@@ -146,19 +152,16 @@ def render(scale: float = float(np.sqrt(2.0)), depth: int = 10,
                 predicted = var[1 if ax is ax_f else -1] * gain**exponent
             base = "s^2/2" if activation == "relu" else "s^2"
             power = "\\ell - 1" if ax is ax_f else "L - \\ell"
-            ax.semilogy(shown, np.clip(predicted, floor, 1e300), "--", color="gray", lw=1,
-                        label=f"$({base})^{{{power}}}$")
+            ax.plot(shown, np.clip(predicted, low, high), "--", color="gray", lw=1,
+                    label=f"$({base})^{{{power}}}$")
             ax.legend(loc="best", fontsize=8)
         ax.set_title(f"{what}: {name}", color=color)
         ax.set_xlabel("layer $\\ell$")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        # over up to 200 decades, minor log ticks would cost most of the drawing time
-        ax.yaxis.set_major_locator(LogLocator(numticks=8))
-        ax.yaxis.set_minor_locator(NullLocator())
+        if np.log10(both.max() / max(both.min(), low)) > 4:  # else matplotlib's own ticks
+            ax.yaxis.set_major_locator(FixedLocator(_decade_ticks(*ax_f.get_ylim())))
+            ax.yaxis.set_minor_locator(NullLocator())  # over 100s of decades they cost seconds
     ax_f.set_ylabel("variance over the batch")
-    low = max(min(info["activation_variance"].min(), info["gradient_variance"].min()), floor)
-    high = max(info["activation_variance"].max(), info["gradient_variance"].max())
-    ax_f.set_ylim(low / 3, high * 3)
     note = f"{activation}, depth {depth}, scale s = {scale:.3g}"
     if info["critical_scale"] is not None:
         note += f" (critical s = {info['critical_scale']:.3g})"
@@ -167,6 +170,13 @@ def render(scale: float = float(np.sqrt(2.0)), depth: int = 10,
     fig.suptitle(note, fontsize=10)
     info["ylim"] = ax_f.get_ylim()
     return Rendered(fig, info)
+
+
+def _decade_ticks(low: float, high: float, most: int = 8) -> np.ndarray:
+    """Powers of ten spanning [low, high], at most ``most`` of them (every k-th decade)."""
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    step = max(1, -(-(last - first) // most))
+    return 10.0 ** np.arange(first - first % step, last + 1, step)
 
 
 def explorer(scale: float = float(np.sqrt(2.0)), depth: int = 10,
@@ -185,9 +195,14 @@ def explorer(scale: float = float(np.sqrt(2.0)), depth: int = 10,
 
 
 def _check(scale: float, depth: int, activation: str) -> None:
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a finite number > 0; got {scale}")
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1; got {depth}")
+    low, high = SCALE_DOMAIN
+    if not (np.isfinite(scale) and low <= scale <= high):
+        raise ValueError(f"scale must be a number in [{low:g}, {high:g}]; got {scale}")
+    if int(depth) != depth or not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be an integer in [1, {MAX_DEPTH}]; got {depth}")
+    if 2 * depth * abs(np.log10(scale)) > 280:
+        raise ValueError(f"scale={scale:g} with depth={depth} would take the variance "
+                         f"(≈ scale^(2·depth)) outside float64's range; use a scale closer "
+                         f"to 1 or fewer layers")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
