@@ -110,7 +110,7 @@ def render(damping: float = 1e-4) -> Rendered:
     for name, points in _F.critical_points.items():
         marker, color = markers[name]
         ax.plot(points[:, 0], points[:, 1], marker, color=color, ms=7, ls="none", label=name)
-    shown = np.clip(path.points, -5.0, 5.0)
+    shown = path.points  # drawn unclipped: the fixed axis limits crop excursions honestly
     ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.5)
     ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
     ax.plot(*shown[-1], "o", color="tab:orange", ms=8)
