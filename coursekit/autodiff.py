@@ -29,6 +29,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from numbers import Real
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # matplotlib is imported only when a graph is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
 
 __all__ = ["Value", "topological_order", "draw_graph"]
 
@@ -221,7 +227,8 @@ def _layers(order: list[Value]) -> dict[int, int]:
     return depth
 
 
-def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None = None):
+def draw_graph(root: Value, ax: Axes | None = None, show_grad: bool = True,
+               title: str | None = None) -> Figure:
     """Draw the graph that computes ``root``, left (inputs) to right (output).
 
     Each value is a box with its label, ``data`` and ``grad``; the operation that produced it
@@ -284,7 +291,7 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     return fig
 
 
-def _circle(center: tuple[float, float], radius: float):
+def _circle(center: tuple[float, float], radius: float) -> Circle:
     from matplotlib.patches import Circle
 
     return Circle(center, radius, fc="#fff4dc", ec="#a60")
