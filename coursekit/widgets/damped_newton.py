@@ -33,7 +33,7 @@ from .base import explorer as base_explorer
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"damping": (1e-4, 1e2)}
 START = (0.5, 3.5)
 STEPS = 60
-TOLERANCE = 1e-3
+GTOL = 1e-3  # a gradient this small counts as arrived (≈ 1e-5 from a critical point here)
 _F = Himmelblau()
 _SADDLE = _F.critical_points["saddle"][0]
 
@@ -46,7 +46,7 @@ def damped_newton_path(damping: float, x0=START, steps: int = STEPS
     Stops (``diverged`` set to the step) when H + λI is singular, or the iterate leaves
     |x| ≤ 1e3; never warns.
     """
-    return second_order.damped_newton(_F, x0, steps, damping=damping, bound=1e3)
+    return second_order.damped_newton(_F, x0, steps, damping=damping, bound=1e3, gtol=GTOL)
 
 
 def saddle_factors(damping: np.ndarray | float) -> np.ndarray:
@@ -60,15 +60,6 @@ def saddle_factors(damping: np.ndarray | float) -> np.ndarray:
 def saddle_threshold() -> float:
     """λ* = |h₋|/2: below it damped Newton is attracted to the saddle, above it repelled."""
     return float(-np.linalg.eigvalsh(_F.hessian(_SADDLE))[0] / 2)
-
-
-def classify_end(point: np.ndarray) -> tuple[str, int | None]:
-    """Which known critical point of Himmelblau's function ``point`` is within 1e-3 of."""
-    for kind, points in _F.critical_points.items():
-        distances = np.linalg.norm(points - point, axis=1)
-        if distances.min() < TOLERANCE:
-            return kind, int(distances.argmin())
-    return "none", None
 
 
 @lru_cache(maxsize=1)
@@ -91,13 +82,12 @@ def render(damping: float = 1e-4) -> Rendered:
     if not (np.isfinite(damping) and damping >= 0):
         raise ValueError(f"damping must be a finite number >= 0; got {damping}")
     path = damped_newton_path(damping)
-    kind, _ = classify_end(path.final)
     if path.diverged is not None:
         regime = "diverged"
-    elif kind == "none":
+    elif path.arrived_at is None:
         regime = "still moving"
     else:
-        regime = f"reaches {kind}"
+        regime = f"reaches {path.arrived_at}"
     threshold = saddle_threshold()
 
     fig = Figure(figsize=(10, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
