@@ -40,12 +40,17 @@ WORST_TARGET_MS = 100.0
 
 
 def widget_modules(only: set[str] | None = None) -> dict[str, object]:
-    """{name: module} for every widget module with ``render`` and ``SLIDER_RANGES``."""
+    """{name: module or the exception that stopped its import} for every widget module
+    with ``render`` and ``SLIDER_RANGES`` (a broken module is reported, not fatal)."""
     found = {}
     for info in pkgutil.iter_modules(widgets_package.__path__):
         if only and info.name not in only:
             continue
-        module = importlib.import_module(f"coursekit.widgets.{info.name}")
+        try:
+            module = importlib.import_module(f"coursekit.widgets.{info.name}")
+        except Exception as error:  # another module's bug must not hide the others' times
+            found[info.name] = error
+            continue
         if callable(getattr(module, "render", None)) and hasattr(module, "SLIDER_RANGES"):
             found[info.name] = module
     return found
@@ -110,7 +115,14 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for name, module in modules.items():
-        r = bench(module, args.updates)
+        if isinstance(module, Exception):
+            print(f"{name:<16} not measured: import failed ({type(module).__name__}: {module})")
+            continue
+        try:
+            r = bench(module, args.updates)
+        except Exception as error:
+            print(f"{name:<16} not measured: render failed ({type(error).__name__}: {error})")
+            continue
         ok = r["median"] <= MEDIAN_TARGET_MS and r["worst"] <= WORST_TARGET_MS
         print(f"{name:<16} {r['updates']:>5} {r['first']:>6.0f}ms {r['median']:>6.0f}ms "
               f"{r['worst']:>6.0f}ms {r['median_cpu']:>6.0f}ms {r['worst_cpu']:>7.0f}ms  "
