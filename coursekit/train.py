@@ -170,9 +170,6 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                 blas_threads(blas_threads_limit):
             for epoch in range(epochs):
                 for idx in batch_indices(n, batch_size, rng, shuffle):
-                    if sharpness is not None and step % sharpness.every == 0:
-                        history.sharpness.append(sharpness(model, loss))
-                        history.sharpness_step.append(step)
                     if lr_of_step is not None:
                         opt.lr = lr_of_step(step)
                     value = loss.forward(model.forward(X[idx]), y[idx])
@@ -186,6 +183,11 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                             f"became {value if what == 'loss' else norm} with lr = {lr:g}; the "
                             "run diverged (try a smaller learning rate or gradient clipping)")
                         break
+                    # Measured after the finiteness check (θ_t is still unchanged), so a
+                    # diverged run stops with fit's message instead of failing inside Lanczos.
+                    if sharpness is not None and step % sharpness.every == 0:
+                        history.sharpness.append(sharpness(model, loss))
+                        history.sharpness_step.append(step)
                     history.step_loss.append(value)
                     history.grad_norm.append(norm)
                     history.lr.append(lr)

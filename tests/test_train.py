@@ -159,6 +159,18 @@ def test_fit_tracks_sharpness_at_the_parameters_before_each_measured_step():
     assert history.sharpness[0] == pytest.approx(expected, rel=1e-6)
 
 
+def test_fit_with_sharpness_tracking_still_stops_cleanly_when_training_diverges():
+    model = nn.MLP([64, 32, 10], seed=6)
+    tracker = curvature.SharpnessTracker(X[:100], Y[:100], every=1, iters=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(model, nn.CrossEntropyLoss(), optim.SGD(lr=1e6), X, Y, epochs=5,
+                      batch_size=64, sharpness=tracker, verbose=False)
+    assert history.stopped is not None and "diverged" in history.stopped
+    assert np.all(np.isfinite(history.sharpness))
+    assert len(history.sharpness) == history.steps
+
+
 def test_fit_refuses_bad_input_with_the_shapes():
     model = nn.MLP([64, 10])
     loss, opt = nn.CrossEntropyLoss(), optim.SGD(lr=0.1)
