@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -50,6 +51,20 @@ def momentum_of(opt) -> float:
     return get("betas")[0] if get("betas") is not None else get("momentum")
 
 
+def inverse_time_decay(t):
+    return 1.0 / (1.0 + 0.1 * t)
+
+
+def sawtooth_decay(t):
+    return 0.95**t * (t % 3 + 1)
+
+
+def case_id(value) -> str:
+    """A test id that is the same in every process (pytest-xdist compares them): functions
+    by name, not by their memory address."""
+    return re.sub(r"<function (\w+) at 0x[0-9a-f]+>", r"\1", str(value))
+
+
 CASES = [
     ("StepLR", dict(step_size=7)),
     ("StepLR", dict(step_size=1, gamma=0.9)),
@@ -61,8 +76,8 @@ CASES = [
     ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=EPOCHS)),
     ("CosineAnnealingLR", dict(T_max=EPOCHS)),
     ("CosineAnnealingLR", dict(T_max=17, eta_min=0.01)),  # runs past T_max: the lr comes back
-    ("LambdaLR", dict(lr_lambda=lambda t: 1.0 / (1.0 + 0.1 * t))),
-    ("LambdaLR", dict(lr_lambda=[lambda t: 0.95**t * (t % 3 + 1)])),
+    ("LambdaLR", dict(lr_lambda=inverse_time_decay)),
+    ("LambdaLR", dict(lr_lambda=[sawtooth_decay])),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=EPOCHS)),
     ("OneCycleLR", dict(max_lr=[0.3], epochs=6, steps_per_epoch=10, anneal_strategy="linear")),
     ("OneCycleLR", dict(max_lr=0.5, total_steps=EPOCHS, three_phase=True, pct_start=0.25)),
@@ -77,7 +92,7 @@ def assert_same_schedule(name, ours, theirs, kwargs, rtol=RTOL):
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-15)
 
 
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=str)
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=case_id)
 def test_lr_sequence_matches_torch(name, kwargs):
     ours, theirs = sequences(name, kwargs)
     assert_same_schedule(name, ours, theirs, kwargs)
@@ -180,7 +195,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("name", "kwargs", "argument"), BAD, ids=str)
+@pytest.mark.parametrize(("name", "kwargs", "argument"), BAD, ids=case_id)
 def test_bad_arguments_raise_value_error_naming_the_argument(name, kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         getattr(lr_scheduler, name)(optim.SGD(momentum=0.9), **kwargs)
