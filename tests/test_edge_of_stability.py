@@ -17,16 +17,11 @@ from coursekit.train import fit
 SAMPLES, STEPS, EVERY = 200, 400, 20
 
 
-def torch_default_init(shape, rng):
-    """U(±1/√fan_in), torch.nn.Linear's default weight init: small weights that sharpen."""
-    return rng.uniform(-1.0, 1.0, shape) / np.sqrt(shape[1])
-
-
 def full_batch_gd(lr: float):
     data = load_digits()
     X, y = data.X_train[:SAMPLES], data.y_train[:SAMPLES]
     targets = np.eye(10)[y]
-    model = MLP([64, 16, 16, 10], activation="tanh", init=torch_default_init, seed=0)
+    model = MLP([64, 16, 16, 10], activation="tanh", init="torch_default", seed=0)
     tracker = SharpnessTracker(X, targets, every=EVERY, iters=15, tol=1e-3)
     history = fit(model, MSELoss(), SGD(lr=lr), X, targets, epochs=STEPS, batch_size=SAMPLES,
                   sharpness=tracker, progress=False, verbose=False)

@@ -1,6 +1,8 @@
 """coursekit.nn tools: gradcheck against torch.autograd, initializer statistics against
 torch.nn.init, and the flat parameter vector against torch.nn.utils."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -81,6 +83,7 @@ SHAPE = (300, 400)  # (fan_out, fan_in), torch's Linear.weight layout
     (nn.he_uniform, lambda w: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")),
     (nn.glorot_uniform, torch.nn.init.xavier_uniform_),
     (nn.glorot_normal, torch.nn.init.xavier_normal_),
+    (nn.torch_default, lambda w: torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5))),
 ])
 def test_initializers_have_torch_variance_and_range(ours, theirs):
     torch.manual_seed(0)

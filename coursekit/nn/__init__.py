@@ -26,6 +26,7 @@ from .init import (
     he_normal,
     he_uniform,
     normal,
+    torch_default,
     zeros,
 )
 from .linear import Linear
@@ -45,7 +46,7 @@ __all__ = [
     "Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "BatchNorm1d",
     "Dropout", "Sequential", "MLP", "Loss", "CrossEntropyLoss", "MSELoss", "gradcheck",
     "numerical_gradient", "relative_error", "zeros", "constant", "normal", "he_normal",
-    "he_uniform", "glorot_uniform", "glorot_normal", "count_parameters",
+    "he_uniform", "glorot_uniform", "glorot_normal", "torch_default", "count_parameters",
     "parameters_to_vector", "vector_to_parameters", "grads_to_vector", "loss_and_gradient",
     "to_torch", "blas_threads",
 ]

@@ -79,6 +79,14 @@ def glorot_normal(shape: Shape, rng=None, dtype=np.float64) -> np.ndarray:
     return normal(shape, rng, std=np.sqrt(2.0 / (fan_in + fan_out)), dtype=dtype)
 
 
+def torch_default(shape: Shape, rng=None, dtype=np.float64) -> np.ndarray:
+    """W_ij ~ U(-a, a), a = 1/√fan_in: torch.nn.Linear's default (kaiming_uniform_ with
+    a = √5); variance 1/(3·fan_in), smaller than He's, which lets sharpness grow in training."""
+    fan_in, _ = fans(shape)
+    return (as_rng(rng).uniform(-1.0, 1.0, size=shape) / np.sqrt(fan_in)).astype(
+        float_dtype(dtype))
+
+
 Initializer = Callable[..., np.ndarray]
 
 INITIALIZERS: dict[str, Initializer] = {
@@ -90,6 +98,7 @@ INITIALIZERS: dict[str, Initializer] = {
     "glorot_normal": glorot_normal,
     "normal": normal,
     "zeros": zeros,
+    "torch_default": torch_default,
 }
 
 
