@@ -7,7 +7,7 @@ import pytest
 
 from coursekit import quadratic as q
 from coursekit.landscapes import Quadratic
-from coursekit.optim import HeavyBall, run
+from coursekit.optim import SGD, HeavyBall, run
 from coursekit.widgets import momentum
 
 matplotlib.use("Agg")
@@ -105,3 +105,13 @@ def test_explorer_has_alpha_beta_sliders_and_a_nesterov_toggle():
     assert (10 ** lr.min, 10 ** lr.max) == pytest.approx(LR)
     assert (beta.min, beta.max) == BETA
     assert isinstance(controls["Nesterov"], ipywidgets.Checkbox)
+
+
+@pytest.mark.parametrize("lr", [LR[0], 0.5, 1.99, 2.0, 2.02, 3.0, LR[1]])
+@pytest.mark.parametrize("kappa", [1.0, 100.0])
+def test_gd_comparison_path_is_an_sgd_run_cut_at_the_same_step(lr, kappa):
+    points, losses = momentum._gd_run(lr, kappa, momentum.STEPS)
+    path = run(SGD(lr=lr), momentum.bowl(kappa), momentum.START, momentum.STEPS, bound=1e6)
+    assert points.shape == path.points.shape
+    np.testing.assert_allclose(points, path.points, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(losses, path.losses, rtol=1e-8, atol=1e-14)

@@ -10,6 +10,10 @@ both, with the predicted envelope ρ^{2k} dashed; and the convergence-rate map m
 (α, β) plane (in the spirit of distill's "Why Momentum Really Works"): the current point ●,
 Polyak's optimum α = (2/(√λmax + √λmin))², β = ((√κ − 1)/(√κ + 1))² ★, the best β for each
 α (white), and the stability boundary (black) beyond which the iterates diverge.
+
+:class:`MomentumView` builds the figure once; the map, its legend and every axis depend only
+on κ and the Nesterov toggle, so a slider move redraws just the paths, the loss curves, the
+current point and two lines of text.
 """
 
 from __future__ import annotations
@@ -23,12 +27,11 @@ from matplotlib.figure import Figure
 from .. import quadratic as q
 from ..landscapes import Quadratic
 from ..optim import SGD, run
-from .base import Rendered, log_slider
+from .base import Rendered, WidgetView, log_slider, shared_view
 from .base import explorer as base_explorer
-from .ravine import TITLE_Y, WINDOW, format_rate, frame_window, level_sets, log_ticks
+from .ravine import START, TITLE_Y, PathPanel, format_rate, level_sets, log_ticks
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 5.0), "beta": (0.0, 0.999)}
-START = (-2.0, 1.0)
 STEPS = 120
 ROTATION_DEGREES = 30.0
 LOSS_LIMITS = (1e-16, 1e12)
@@ -59,7 +62,17 @@ def render(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
     dominant root), diverged (step or None), steps, final_loss, gd_rate (|1 − αλ| max, same α),
     optimal_lr, optimal_beta, optimal_rate (Polyak's), stable_lr (largest stable α at this β),
     xlim, ylim, loss_ylim, map_xlim, map_ylim.
+
+    The figure is one shared :class:`MomentumView`'s: the next call redraws it.
     """
+    return shared_view(MomentumView).render(
+        lr=lr, beta=beta, nesterov=nesterov, condition_number=condition_number, steps=steps)
+
+
+def _run(lr: float, beta: float, nesterov: bool, condition_number: float,
+         steps: int) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate and run both methods: (``info`` without axis limits, momentum's points and
+    losses, GD's points and losses)."""
     lr, beta, kappa = float(lr), float(beta), float(condition_number)
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr}")
@@ -70,9 +83,9 @@ def render(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
     nesterov = bool(nesterov)
     f = bowl(kappa)
     lam = f.eigenvalues
-    opt = SGD(lr=lr, momentum=beta, nesterov=nesterov and beta > 0)
-    path = run(opt, f, START, steps, bound=1e6)
-    gd = run(SGD(lr=lr), f, START, steps, bound=1e6)
+    path = run(SGD(lr=lr, momentum=beta, nesterov=nesterov and beta > 0), f, START, steps,
+               bound=1e6)
+    gd_points, gd_losses = _gd_run(lr, kappa, steps)
     rate = float(q.momentum_rate(lam, lr, beta, nesterov))
     roots = q.momentum_roots(lam, lr, beta, nesterov)
     dominant = roots[np.arange(2), np.argmax(np.abs(roots), axis=-1)]
@@ -86,85 +99,143 @@ def render(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
         "optimal_rate": q.optimal_momentum_rate(kappa),
         "stable_lr": q.momentum_stable_lr_bound(lam, beta, nesterov),
     }
-
-    fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
-    fig.subplots_adjust(left=0.04, right=0.97, bottom=0.12, top=0.92, wspace=0.28)
-    ax, ax_loss, ax_map = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.25))
-    _draw_paths(ax, path.points, gd.points, info)
-    _draw_losses(ax_loss, path.losses, gd.losses, steps, info)
-    _draw_map(ax_map, info)
-    info.update(xlim=ax.get_xlim(), ylim=ax.get_ylim(), loss_ylim=ax_loss.get_ylim(),
-                map_xlim=ax_map.get_xlim(), map_ylim=ax_map.get_ylim())
-    return Rendered(fig, info)
+    return info, path.points, path.losses, gd_points, gd_losses
 
 
-def _method(info: dict) -> str:
-    return "Nesterov" if info["nesterov"] and info["beta"] > 0 else "heavy ball"
+def _gd_run(lr: float, condition_number: float, steps: int,
+            bound: float = 1e6) -> tuple[np.ndarray, np.ndarray]:
+    """GD's points and losses with the same α, from the closed form (``quadratic.gd_iterates``,
+    which tests/test_quadratic.py checks against runs), cut like ``optim.run`` cuts a run: at
+    the first iterate that is non-finite or leaves the bound."""
+    f = bowl(condition_number)
+    with np.errstate(over="ignore", invalid="ignore"):
+        points = q.gd_iterates(f, np.array(START), lr, steps)
+        losses = f(points)
+    inside = np.all(np.isfinite(points) & (np.abs(points) <= bound), axis=1) & (
+        np.abs(losses) <= bound**2)
+    kept = len(inside) if inside.all() else int(np.argmin(inside))
+    return points[:kept], losses[:kept]
 
 
-def _draw_paths(ax, points: np.ndarray, gd_points: np.ndarray, info: dict) -> None:
-    ax.plot(*level_sets(info["condition_number"], ROTATION_DEGREES).T, color="0.6", lw=0.7)
-    for pts, color, label in ((gd_points, "0.35", "GD, same α"),
-                              (points, "tab:orange", _method(info))):
-        shown = np.clip(pts, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
-        ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color=color, lw=1.2, ms=3,
-                label=label)
-    ax.plot(*START, "o", mfc="none", color="tab:orange", ms=8)
-    frame_window(ax, f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}",
-                 info["diverged"])
-    ax.legend(loc="lower right", fontsize=8)
+def _method(nesterov: bool) -> str:
+    return "Nesterov" if nesterov else "heavy ball"
 
 
-def _draw_losses(ax, losses: np.ndarray, gd_losses: np.ndarray, steps: int, info: dict) -> None:
-    lo, hi = LOSS_LIMITS
-    k = np.arange(steps + 1)
-    ax.plot(k[: len(gd_losses)], np.clip(gd_losses, lo, hi), color="0.35",
-            label=f"GD, same α: rate {format_rate(info['gd_rate'])}")
-    ax.plot(k[: len(losses)], np.clip(losses, lo, hi), color="tab:orange",
-            label=f"{_method(info)}: rate {format_rate(info['rate'])}")
-    with np.errstate(over="ignore", divide="ignore"):
-        envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
-    ax.plot(k, np.clip(envelope, lo, hi), "--", color="tab:orange", lw=1,
-            label="E₀·ρ²ᵏ (closed form)")
-    ax.set(yscale="log", ylim=LOSS_LIMITS, xlim=(0, steps), xlabel="step k",
-           ylabel="E(θ_k) − E*")
-    ax.set_title(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g} "
-                 f"(best GD {q.optimal_gd_rate(info['condition_number']):.4g})",
-                 fontsize=10, y=TITLE_Y)
-    log_ticks(ax.yaxis, -15, 10, every=5)
-    ax.legend(loc="lower left", fontsize=8)
+class MomentumView(WidgetView):
+    """Path, loss and rate-map panels drawn once; ``update`` moves what α and β change."""
+
+    def __init__(self) -> None:
+        fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: no layout engine
+        fig.subplots_adjust(left=0.04, right=0.97, bottom=0.12, top=0.92, wspace=0.28)
+        super().__init__(fig)
+        self.ax_path, self.ax_loss, self.ax_map = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.25))
+        self.path = PathPanel(self.ax_path, ({"color": "0.35", "lw": 1.2, "ms": 3},
+                                             {"color": "tab:orange", "lw": 1.2, "ms": 3}),
+                              eigen_axes=False)
+        self.path_legend = self.ax_path.legend(self.path.paths, ["GD, same α", " "],
+                                               loc="lower right", fontsize=8)
+        self._build_losses(self.ax_loss)
+        self._build_map(self.ax_map)
+        self.canvas.dynamic = [*self.path.artists, *self.losses, self.envelope, self.rates,
+                               self.current]
+        self._static = None
+
+    def _build_losses(self, ax) -> None:
+        self.losses = [ax.plot([], [], color=color)[0] for color in ("0.35", "tab:orange")]
+        self.envelope = ax.plot([], [], "--", color="tab:orange", lw=1)[0]
+        ax.set(yscale="log", ylim=LOSS_LIMITS, xlabel="step k", ylabel="E(θ_k) − E*")
+        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        log_ticks(ax.yaxis, -15, 10, every=5)
+        self.loss_legend = ax.legend([*self.losses, self.envelope],
+                                     ["GD, same α", " ", "E₀·ρ²ᵏ (closed form)"],
+                                     loc="lower left", fontsize=8)
+        self.rates = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right", va="top",
+                             fontsize=8)
+
+    def _build_map(self, ax) -> None:
+        log_lr = np.log10(SLIDER_RANGES["lr"])
+        extent = (*log_lr, *SLIDER_RANGES["beta"])
+        self.image = ax.imshow(np.full((2, 2), np.nan), origin="lower", extent=extent,
+                               aspect="auto", cmap=_cmap(), norm=_norm(),
+                               interpolation="nearest")
+        bar = ax.figure.colorbar(self.image, ax=ax, extend="max", pad=0.02,
+                                 label="steps per 10× less error (gray: diverges)")
+        log_ticks(bar.ax.yaxis, 1, 4)
+        self.best_beta = ax.plot([], [], color="white", lw=1, label="best β for each α")[0]
+        self.boundary = ax.plot([], [], color="black", lw=1.2, label="stability boundary")[0]
+        self.star = ax.plot([], [], "*", color="tab:red", ms=12, label=" ")[0]
+        self.current = ax.plot([], [], "o", color="tab:orange", mec="black", ms=8,
+                               label="current (α, β)")[0]
+        ticks = np.arange(np.ceil(log_lr[0]), np.floor(log_lr[-1]) + 1)
+        ax.set_xticks(ticks, [f"1e{int(t)}" if t else "1" for t in ticks])
+        ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="learning rate α (log)",
+               ylabel="momentum β")
+        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        ax.grid(False)
+        self.map_legend = ax.legend(loc="lower left", fontsize=7)
+
+    def _set_static(self, kappa: float, nesterov: bool, steps: int, info: dict) -> None:
+        """Everything that depends on κ, the toggle and the number of steps only."""
+        method = _method(nesterov)
+        self.path_legend.get_texts()[1].set_text(method)
+        self.loss_legend.get_texts()[1].set_text(method)
+        self.ax_loss.set_xlim(0, steps)
+        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g} "
+                               f"(best GD {q.optimal_gd_rate(kappa):.4g})")
+        log_lr, betas, rates = rate_map(kappa, nesterov)
+        image, best, boundary = _map_layers(kappa, nesterov)
+        self.image.set_data(image)
+        self.best_beta.set_data(log_lr, best)
+        self.boundary.set_data(np.log10(boundary), betas)
+        if method == "heavy ball":
+            star, name = (info["optimal_lr"], info["optimal_beta"]), "Polyak's optimum"
+        else:
+            i, j = np.unravel_index(np.argmin(rates), rates.shape)
+            star, name = (10.0 ** log_lr[j], betas[i]), "best on this map"
+        self.star.set_data([np.log10(star[0])], [star[1]])
+        self.map_legend.get_texts()[2].set_text(f"{name}: α={star[0]:.3g}, β={star[1]:.3g}")
+        self.ax_map.title.set_text(f"{method}: convergence rate over (α, β)")
+
+    def update(self, lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
+               condition_number: float = 100.0, steps: int = STEPS) -> dict:
+        """Redraw for these slider values; returns ``render``'s ``info``."""
+        info, points, losses, gd_points, gd_losses = _run(lr, beta, nesterov, condition_number,
+                                                          steps)
+        static = (info["condition_number"], info["nesterov"], steps)
+        if static != self._static:
+            self._set_static(*static, info)
+            self._static = self.canvas.static_key = static
+
+        title = f"α = {info['lr']:.3g}, β = {info['beta']:.3g}: {info['regime']}"
+        self.path.update((gd_points, points), None,
+                         level_sets(info["condition_number"], ROTATION_DEGREES), title,
+                         info["diverged"])
+        lo, hi = LOSS_LIMITS
+        k = np.arange(steps + 1)
+        for line, values in zip(self.losses, (gd_losses, losses), strict=True):
+            line.set_data(k[: len(values)], np.clip(values, lo, hi))
+        with np.errstate(over="ignore", divide="ignore"):
+            envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
+        self.envelope.set_data(k, np.clip(envelope, lo, hi))
+        self.rates.set_text(f"rate ρ = {format_rate(info['rate'])}   "
+                            f"GD, same α: {format_rate(info['gd_rate'])}")
+        self.current.set_data([np.log10(info["lr"])], [info["beta"]])
+        info.update(xlim=self.ax_path.get_xlim(), ylim=self.ax_path.get_ylim(),
+                    loss_ylim=self.ax_loss.get_ylim(), map_xlim=self.ax_map.get_xlim(),
+                    map_ylim=self.ax_map.get_ylim())
+        return info
 
 
-def _draw_map(ax, info: dict) -> None:
-    log_lr, betas, rates = rate_map(info["condition_number"], info["nesterov"])
-    extent = (log_lr[0], log_lr[-1], betas[0], betas[-1])
+@lru_cache(maxsize=16)
+def _map_layers(condition_number: float, nesterov: bool) -> tuple[np.ndarray, ...]:
+    """The map's pixels (steps per 10× less error, NaN where it diverges), the best β for each
+    α (NaN where none converges) and the largest stable α for each β."""
+    log_lr, betas, rates = rate_map(condition_number, nesterov)
     with np.errstate(divide="ignore", invalid="ignore"):
         steps_per_digit = np.where(rates < 1, np.log(0.1) / np.log(rates), np.nan)
-    image = ax.imshow(steps_per_digit, origin="lower", extent=extent, aspect="auto",
-                      cmap=_cmap(), norm=_norm(), interpolation="nearest")
-    bar = ax.figure.colorbar(image, ax=ax, extend="max", pad=0.02,
-                             label="steps per 10× less error (gray: diverges)")
-    log_ticks(bar.ax.yaxis, 1, 4)
     best = np.where(rates.min(axis=0) < 1, betas[np.argmin(rates, axis=0)], np.nan)
-    ax.plot(log_lr, best, color="white", lw=1, label="best β for each α")
-    boundary = [q.momentum_stable_lr_bound([1.0], b, info["nesterov"]) for b in betas]
-    ax.plot(np.log10(boundary), betas, color="black", lw=1.2, label="stability boundary")
-    if _method(info) == "heavy ball":
-        star, name = (info["optimal_lr"], info["optimal_beta"]), "Polyak's optimum"
-    else:
-        i, j = np.unravel_index(np.argmin(rates), rates.shape)
-        star, name = (10.0 ** log_lr[j], betas[i]), "best on this map"
-    ax.plot(np.log10(star[0]), star[1], "*", color="tab:red", ms=12,
-            label=f"{name}: α={star[0]:.3g}, β={star[1]:.3g}")
-    ax.plot(np.log10(info["lr"]), info["beta"], "o", color="tab:orange", mec="black", ms=8,
-            label="current (α, β)")
-    ticks = np.arange(np.ceil(log_lr[0]), np.floor(log_lr[-1]) + 1)
-    ax.set_xticks(ticks, [f"1e{int(t)}" if t else "1" for t in ticks])
-    ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="learning rate α (log)",
-           ylabel="momentum β")
-    ax.set_title(f"{_method(info)}: convergence rate over (α, β)", fontsize=10, y=TITLE_Y)
-    ax.grid(False)
-    ax.legend(loc="lower left", fontsize=7)
+    boundary = np.array([q.momentum_stable_lr_bound([1.0], b, nesterov) for b in betas])
+    return steps_per_digit, best, boundary
 
 
 @lru_cache(maxsize=1)
@@ -188,7 +259,7 @@ def explorer(lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
         description="momentum β", readout_format=".3f", continuous_update=False)
     toggle = widgets.Checkbox(value=nesterov, description="Nesterov")
     return base_explorer(
-        partial(render, condition_number=condition_number),
+        partial(MomentumView().render, condition_number=condition_number),
         lr=log_slider(lr, *SLIDER_RANGES["lr"], "learning rate α"),
         beta=beta_slider, nesterov=toggle,
     )

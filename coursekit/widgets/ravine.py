@@ -11,6 +11,9 @@ So α must stay below 2/λmax, and then the slow direction loses at most a fract
 Panels: the path on the contours (the ravine), the error along each eigenvector on a log scale
 (measured ●, closed form (1 − αλ)^k dashed), and the factor |1 − αλ| of both directions as a
 function of α with the stability boundary 2/λmax and the best step 2/(λmin + λmax) marked.
+
+:class:`RavineView` builds the figure once; a slider move only moves its lines and retitles
+it (every axis is fixed, so no tick or legend is redrawn).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from matplotlib.ticker import NullLocator
 from .. import quadratic as q
 from ..landscapes import Quadratic
 from ..optim import SGD, run
-from .base import Rendered, log_slider
+from .base import Rendered, WidgetView, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {
@@ -96,7 +99,17 @@ def render(lr: float = 0.5, condition_number: float = 20.0, rotation_degrees: fl
     (max |1 − αλ|), stable_lr (2/λmax), best_lr (2/(λmin + λmax)), steps (taken), diverged
     (step or None), errors (measured Qᵀ(θ_k − θ*), shape (steps + 1, 2)), xlim, ylim,
     error_ylim.
+
+    The figure is one shared :class:`RavineView`'s: the next call redraws it.
     """
+    return shared_view(RavineView).render(
+        lr=lr, condition_number=condition_number, rotation_degrees=rotation_degrees,
+        steps=steps)
+
+
+def _run(lr: float, condition_number: float, rotation_degrees: float,
+         steps: int) -> tuple[dict, np.ndarray, Quadratic]:
+    """Validate the slider values and run GD: (``info`` without axis limits, path, bowl)."""
     lr, kappa, degrees = float(lr), float(condition_number), float(rotation_degrees)
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr}")
@@ -107,87 +120,132 @@ def render(lr: float = 0.5, condition_number: float = 20.0, rotation_degrees: fl
     f = ravine(kappa, degrees)
     lam = f.eigenvalues
     path = run(SGD(lr=lr), f, START, steps, bound=1e6)
-    errors = q.eigen_coordinates(f, path.points)
     regimes = q.gd_regimes(lam, lr)
-    regime = _regime(regimes)
     info = {
         "lr": lr, "condition_number": kappa, "rotation_degrees": degrees,
         "eigenvalues": lam.copy(), "factors": q.gd_factors(lam, lr), "regimes": regimes,
-        "regime": regime, "rate": float(q.gd_rate(lam, lr)),
+        "regime": _regime(regimes), "rate": float(q.gd_rate(lam, lr)),
         "stable_lr": q.stable_lr_bound(lam), "best_lr": q.optimal_lr(lam),
-        "steps": path.steps, "diverged": path.diverged, "errors": errors,
+        "steps": path.steps, "diverged": path.diverged,
+        "errors": q.eigen_coordinates(f, path.points),
     }
-
-    fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
-    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.25)
-    ax, ax_err, ax_factor = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.1))
-    _draw_path(ax, f, path.points, info)
-    _draw_errors(ax_err, errors, lam, lr, steps, info)
-    _draw_factors(ax_factor, lam, lr, info)
-    info.update(xlim=ax.get_xlim(), ylim=ax.get_ylim(), error_ylim=ax_err.get_ylim())
-    return Rendered(fig, info)
+    return info, path.points, f
 
 
-def _draw_path(ax, f: Quadratic, points: np.ndarray, info: dict) -> None:
-    ax.plot(*level_sets(info["condition_number"], info["rotation_degrees"]).T,
-            color="0.6", lw=0.7)
-    for i, name in enumerate(("slow", "fast")):
-        ax.plot(*np.stack([-3 * f.eigenvectors[:, i], 3 * f.eigenvectors[:, i]]).T, ":",
-                color=COLORS[name], lw=1)
-    shown = np.clip(points, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
-    ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.4, ms=4)
-    ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
-    title = f"α = {info['lr']:.3g}, κ = {info['condition_number']:.3g}: {info['regime']}"
-    frame_window(ax, title, info["diverged"])
+class RavineView(WidgetView):
+    """The three panels, drawn once; ``update`` moves the path, the error curves, the factor
+    markers and the best-α line, and rewrites two titles."""
+
+    def __init__(self) -> None:
+        fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: no layout engine
+        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.25)
+        super().__init__(fig)
+        self.ax_path, self.ax_err, self.ax_factor = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.1))
+        self.path = PathPanel(self.ax_path)
+        self._build_errors(self.ax_err)
+        self._build_factors(self.ax_factor)
+        self.canvas.dynamic = [*self.path.artists, *self.closed, *self.measured, self.slow_curve,
+                               *self.markers, self.best_line, self.current_line,
+                               self.ax_factor.title]
+
+    def _build_errors(self, ax) -> None:
+        self.closed = [ax.plot([], [], "--", color=COLORS[n], lw=1)[0] for n in COLORS]
+        self.measured = [ax.plot([], [], "o", color=COLORS[n], ms=3)[0] for n in COLORS]
+        ax.set(yscale="log", ylim=ERROR_LIMITS, xlabel="step k", ylabel="|error along eigenvector|")
+        ax.set_title("per-eigendirection error (dashed: closed form)", fontsize=10, y=TITLE_Y)
+        log_ticks(ax.yaxis, -15, 5, every=5)
+        ax.legend(self.measured, ["slow: λmin = 1/κ", f"fast: λmax = {LAMBDA_MAX:g}"],
+                  loc="lower left", fontsize=8)
+
+    def _build_factors(self, ax) -> None:
+        alphas = _alpha_grid()
+        stable = 2 / LAMBDA_MAX
+        self.slow_curve = ax.plot(alphas, alphas, color=COLORS["slow"],
+                                  label="|1 − αλmin| (slow)")[0]
+        ax.plot(alphas, np.abs(1 - alphas * LAMBDA_MAX), color=COLORS["fast"],
+                label="|1 − αλmax| (fast)")
+        self.markers = [ax.plot([], [], "o", color=COLORS[n], ms=7)[0] for n in COLORS]
+        ax.axhline(1.0, color="gray", lw=1)
+        ax.axvline(stable, color="black", ls="--", lw=1.2, label=f"2/λmax = {stable:.3g}")
+        self.best_line = ax.axvline(1.0, color="tab:green", ls=":", lw=1.2,
+                                    label="best α = 2/(λmin+λmax)")
+        self.current_line = ax.axvline(1.0, color="tab:orange", lw=1, label="current α")
+        ax.axvspan(stable, alphas[-1], color="tab:red", alpha=0.08)
+        ax.set(xscale="log", xlim=(alphas[0], alphas[-1]), ylim=(0, 2.2),
+               xlabel="learning rate α", ylabel="error factor per step")
+        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        log_ticks(ax.xaxis, -3, 0)
+        ax.legend(loc="lower left", fontsize=8)
+
+    def update(self, lr: float = 0.5, condition_number: float = 20.0,
+               rotation_degrees: float = 30.0, steps: int = STEPS) -> dict:
+        """Redraw for these slider values; returns ``render``'s ``info``."""
+        info, points, f = _run(lr, condition_number, rotation_degrees, steps)
+        lr, lam = info["lr"], info["eigenvalues"]
+        self.canvas.static_key = steps
+        self.path.update(points, f.eigenvectors,
+                         level_sets(info["condition_number"], info["rotation_degrees"]),
+                         f"α = {lr:.3g}, κ = {info['condition_number']:.3g}: {info['regime']}",
+                         info["diverged"])
+
+        k = np.arange(steps + 1)
+        errors = info["errors"]
+        lo, hi = ERROR_LIMITS
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for i in range(2):
+                closed = np.abs(errors[0, i]) * np.abs(1 - lr * lam[i]) ** k
+                self.closed[i].set_data(k, np.clip(closed, lo, hi))
+                measured = np.clip(np.abs(errors[:, i]), lo, hi)
+                self.measured[i].set_data(k[: len(measured)], measured)
+                self.markers[i].set_data([lr], [abs(1 - lr * lam[i])])
+        self.ax_err.set_xlim(0, steps)
+
+        self.slow_curve.set_ydata(np.abs(1 - _alpha_grid() * lam[0]))
+        self.best_line.set_xdata([info["best_lr"]] * 2)
+        self.current_line.set_xdata([lr] * 2)
+        self.ax_factor.title.set_text(f"rate max|1 − αλ| = {format_rate(info['rate'])}")
+        info.update(xlim=self.ax_path.get_xlim(), ylim=self.ax_path.get_ylim(),
+                    error_ylim=self.ax_err.get_ylim())
+        return info
 
 
-def frame_window(ax, title: str, diverged: int | None) -> None:
-    """The square ±WINDOW view around the minimum (●), with a title that names divergence."""
-    ax.plot(0, 0, "o", color="tab:green", ms=6)
-    ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
-           xlabel="θ₁", ylabel="θ₂")
-    if diverged is not None:
-        title += f" (left |θ| ≤ 1e6 at step {diverged})"
-    ax.set_title(title, fontsize=10, y=TITLE_Y)
+class PathPanel:
+    """The square ±WINDOW view around the minimum (●): level sets, the eigenvector axes, a
+    path, and a title that names divergence; momentum's widget reuses it."""
 
+    def __init__(self, ax, paths: tuple[dict, ...] = ({"color": "tab:orange"},),
+                 eigen_axes: bool = True) -> None:
+        """``paths``: the line properties of each path (matplotlib keywords); ``eigen_axes``:
+        draw the eigenvector directions dotted."""
+        self.ax = ax
+        self.levels = ax.plot([], [], color="0.6", lw=0.7)[0]
+        self.axes = [ax.plot([], [], ":", color=COLORS[n], lw=1)[0] for n in COLORS
+                     if eigen_axes]
+        self.paths = [ax.plot([], [], "-", **{"marker": ".", "lw": 1.4, "ms": 4, **style})[0]
+                      for style in paths]
+        self.start = ax.plot(*START, "o", mfc="none", color="tab:orange", ms=8)[0]
+        self.minimum = ax.plot(0, 0, "o", color="tab:green", ms=6)[0]
+        ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
+               xlabel="θ₁", ylabel="θ₂")
+        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        self.artists = [self.levels, *self.axes, *self.paths, self.start, self.minimum,
+                        ax.title]
 
-def _draw_errors(ax, errors: np.ndarray, lam: np.ndarray, lr: float, steps: int,
-                 info: dict) -> None:
-    k = np.arange(steps + 1)
-    lo, hi = ERROR_LIMITS
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        for i, name in enumerate(("slow", "fast")):
-            closed = np.abs(errors[0, i]) * np.abs(1 - lr * lam[i]) ** k
-            label = f"λ = {lam[i]:.3g} ({name}): {info['regimes'][i]}, |1−αλ| = " \
-                    f"{format_rate(abs(1 - lr * lam[i]))}"
-            ax.plot(k, np.clip(closed, lo, hi), "--", color=COLORS[name], lw=1)
-            measured = np.clip(np.abs(errors[:, i]), lo, hi)
-            ax.plot(k[: len(measured)], measured, "o", color=COLORS[name], ms=3, label=label)
-    ax.set(yscale="log", ylim=ERROR_LIMITS, xlim=(0, steps), xlabel="step k",
-           ylabel="|error along eigenvector|")
-    ax.set_title("per-eigendirection error (dashed: closed form)", fontsize=10, y=TITLE_Y)
-    log_ticks(ax.yaxis, -15, 5, every=5)
-    ax.legend(loc="lower left", fontsize=8)
-
-
-def _draw_factors(ax, lam: np.ndarray, lr: float, info: dict) -> None:
-    alphas = _alpha_grid()
-    for i, name in enumerate(("slow", "fast")):
-        ax.plot(alphas, np.abs(1 - alphas * lam[i]), color=COLORS[name],
-                label=f"|1 − αλ|, λ = {lam[i]:.3g}")
-        ax.plot(lr, abs(1 - lr * lam[i]), "o", color=COLORS[name], ms=7)
-    ax.axhline(1.0, color="gray", lw=1)
-    ax.axvline(info["stable_lr"], color="black", ls="--", lw=1.2,
-               label=f"2/λmax = {info['stable_lr']:.3g}")
-    ax.axvline(info["best_lr"], color="tab:green", ls=":", lw=1.2,
-               label=f"best α = 2/(λmin+λmax) = {info['best_lr']:.3g}")
-    ax.axvline(lr, color="tab:orange", lw=1, label=f"current α = {lr:.3g}")
-    ax.axvspan(info["stable_lr"], alphas[-1], color="tab:red", alpha=0.08)
-    ax.set(xscale="log", xlim=(alphas[0], alphas[-1]), ylim=(0, 2.2), xlabel="learning rate α",
-           ylabel="error factor per step")
-    ax.set_title(f"rate max|1 − αλ| = {format_rate(info['rate'])}", fontsize=10, y=TITLE_Y)
-    log_ticks(ax.xaxis, -3, 0)
-    ax.legend(loc="lower left", fontsize=8)
+    def update(self, points: np.ndarray | tuple[np.ndarray, ...],
+               eigenvectors: np.ndarray | None, levels: np.ndarray, title: str,
+               diverged: int | None) -> None:
+        """Draw ``points`` (one array per path) on the ``levels`` polyline, the eigenvector
+        directions (columns of ``eigenvectors``) if this panel shows them, and the title."""
+        self.levels.set_data(levels[:, 0], levels[:, 1])
+        for line, vector in zip(self.axes, eigenvectors.T if self.axes else (), strict=True):
+            line.set_data([-3 * vector[0], 3 * vector[0]], [-3 * vector[1], 3 * vector[1]])
+        for line, pts in zip(self.paths, points if isinstance(points, tuple) else (points,),
+                             strict=True):
+            shown = np.clip(pts, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
+            line.set_data(shown[:, 0], shown[:, 1])
+        if diverged is not None:
+            title += f" (left |θ| ≤ 1e6 at step {diverged})"
+        self.ax.title.set_text(title)
 
 
 @lru_cache(maxsize=1)
@@ -197,13 +255,13 @@ def _alpha_grid() -> np.ndarray:
 
 def explorer(lr: float = 0.5, condition_number: float = 20.0,
              rotation_degrees: float = 30.0) -> widgets.VBox:
-    """Sliders for α (log), κ (log) and the rotation, re-drawing the three panels."""
+    """Sliders for α (log), κ (log) and the rotation, redrawing one RavineView."""
     rotation = widgets.FloatSlider(
         value=rotation_degrees, min=SLIDER_RANGES["rotation_degrees"][0],
         max=SLIDER_RANGES["rotation_degrees"][1], step=1.0, description="rotation (°)",
         continuous_update=False)
     return base_explorer(
-        render,
+        RavineView().render,
         lr=log_slider(lr, *SLIDER_RANGES["lr"], "learning rate α"),
         condition_number=log_slider(condition_number, *SLIDER_RANGES["condition_number"],
                                     "condition number κ"),
