@@ -1,13 +1,13 @@
 """The optimizer race (lesson 06): its runs against coursekit.optim.run and torch.optim, its
 verdicts against what the paths do, and its extreme slider values (no exception, no warning)."""
 
+import io
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from coursekit.optim import run
 from coursekit.widgets import race
@@ -123,7 +123,9 @@ def test_each_racer_is_its_torch_optim_namesake_with_the_stated_hyperparameters(
 @pytest.mark.parametrize("landscape", list(race.TRACKS))
 def test_top_of_every_slider_draws_and_names_divergence_without_warnings(landscape):
     rendered = race.render(ALL, landscape, **corner(1))
-    FigureCanvasAgg(rendered.figure).draw()  # drawing, too, must not warn
+    rendered.figure.canvas.draw()  # drawing, too, must not warn: the layered redraw ...
+    if landscape in ("Rosenbrock", "saddle"):  # ... and a full one, log and linear loss axes
+        rendered.figure.savefig(io.BytesIO(), format="png")
     info = rendered.info
     track = race.TRACKS[landscape]
     stopped = info["escaped"] if track.unbounded_below else info["diverged"]
@@ -136,7 +138,8 @@ def test_top_of_every_slider_draws_and_names_divergence_without_warnings(landsca
         assert np.all(np.isfinite(info[key]))
     assert all(math.isfinite(v) for v in info["final_loss"].values())
     legend = [t.get_text() for t in rendered.figure.axes[1].get_legend().get_texts()]
-    assert any(text.startswith("GD: ") and kind in text for text in legend)
+    assert legend == [*ALL, f"target: E ≤ {track.target:g}"]
+    assert rendered.figure.texts[0].get_text() == info["title"]  # the title is what's drawn
 
 
 @pytest.mark.filterwarnings("error")
@@ -179,6 +182,23 @@ def test_a_slider_move_recomputes_only_the_racers_that_read_it():
     first = race.race("ravine", ["GD", "Adam"], beta1=0.5)
     second = race.race("ravine", ["GD", "Adam"], beta1=0.6)
     assert second["GD"] is first["GD"] and second["Adam"] is not first["Adam"]
+
+
+def test_the_shared_figure_shows_exactly_the_picked_racers_after_any_sequence_of_moves():
+    race.render(ALL, "saddle", **corner(1))
+    rendered = race.render(["Adam", "GD"], "Beale")
+    view = race.shared_view(race.RaceView)
+    assert rendered.figure is view.figure
+    assert {n for n in ALL if view.paths[n].get_visible()} == {"Adam", "GD"}
+    paths = race.race("Beale", ["Adam", "GD"])
+    for name, path in paths.items():
+        np.testing.assert_array_equal(view.paths[name].get_xydata(), path.points)
+        np.testing.assert_array_equal(view.curves[name].get_ydata(),
+                                      np.clip(path.losses, race.LOSS_FLOOR, None))
+    ax_path, ax_loss = rendered.figure.axes
+    assert ax_loss.get_yscale() == "log" and ax_path.get_xlim() == race.TRACKS["Beale"].window[0]
+    legend = [t.get_text() for t in ax_loss.get_legend().get_texts()]
+    assert legend == ["Adam", "GD", "target: E ≤ 0.0001"]
 
 
 def test_no_racer_picked_draws_the_landscape_and_says_so():

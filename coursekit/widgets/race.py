@@ -39,7 +39,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from .. import optim
 from ..landscapes import Beale, Landscape, Quadratic, Rosenbrock, Saddle, rotation
 from ..optim import Trajectory
-from .base import Rendered, log_slider
+from .base import Rendered, WidgetView, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {
@@ -209,7 +209,7 @@ def _controls(landscape: str, given: dict) -> dict[str, float]:
 
 
 def _status(track: Track, path: Trajectory) -> tuple[int | None, str]:
-    """(step at which E ≤ target or None, a short verdict for the legend)."""
+    """(step at which E ≤ target or None, a short verdict)."""
     arrived = np.flatnonzero(path.losses <= track.target)
     step = int(arrived[0]) if arrived.size else None
     if path.diverged is not None:
@@ -220,21 +220,10 @@ def _status(track: Track, path: Trajectory) -> tuple[int | None, str]:
     return None, f"E = {path.losses[-1]:.3g} after {path.steps} steps"
 
 
-def render(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbrock",
-           lr_sgd: float | None = None, momentum: float = 0.9,
-           lr_adaptive: float | None = None, beta1: float = 0.9,
-           beta2: float = 0.999) -> Rendered:
-    """Race ``optimizers`` on ``landscape`` and draw paths and loss curves.
-
-    ``lr_sgd`` / ``lr_adaptive`` default to the track's own (TRACKS[landscape]).
-    ``info``: landscape, controls (the values used), arrived ({name: step E ≤ target, or
-    None}), diverged ({name: step or None}: left |θ| ≤ bound or went non-finite; on the saddle
-    this is an escape and sits in ``escaped`` instead), escaped, final_loss ({name: E at the
-    last stored step}), status ({name: legend text}), winner (first to arrive, or None),
-    title, xlim, ylim, loss_ylim.
-    """
-    values = _controls(landscape, {"lr_sgd": lr_sgd, "momentum": momentum,
-                                   "lr_adaptive": lr_adaptive, "beta1": beta1, "beta2": beta2})
+def race_info(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbrock",
+              **controls: float | None) -> tuple[dict, dict[str, Trajectory]]:
+    """The race's numbers without a figure: (``info`` as in ``render``, {name: Trajectory})."""
+    values = _controls(landscape, controls)
     track = TRACKS[landscape]
     paths = race(landscape, list(dict.fromkeys(optimizers)), **values)
     info = {"landscape": landscape, "controls": values, "arrived": {}, "diverged": {},
@@ -248,16 +237,27 @@ def render(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbroc
     arrivals = {n: s for n, s in info["arrived"].items() if s is not None}
     info["winner"] = min(arrivals, key=arrivals.get) if arrivals else None
     info["title"] = _title(track, info)
+    return info, paths
 
-    # A fixed layout: constrained layout would double the drawing time of a slider move.
-    fig = Figure(figsize=(12.0, 4.4), layout="none")
-    ax = fig.add_axes((0.05, 0.11, 0.36, 0.76))
-    ax_loss = fig.add_axes((0.46, 0.11, 0.27, 0.76))
-    _draw_paths(ax, track, paths, info)
-    _draw_losses(ax_loss, track, paths, info)
-    fig.suptitle(info["title"], fontsize=10, y=0.985, va="top")
-    info.update(xlim=ax.get_xlim(), ylim=ax.get_ylim(), loss_ylim=ax_loss.get_ylim())
-    return Rendered(fig, info)
+
+def render(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbrock",
+           lr_sgd: float | None = None, momentum: float = 0.9,
+           lr_adaptive: float | None = None, beta1: float = 0.9,
+           beta2: float = 0.999) -> Rendered:
+    """Race ``optimizers`` on ``landscape`` and draw paths and loss curves.
+
+    ``lr_sgd`` / ``lr_adaptive`` default to the track's own (TRACKS[landscape]).
+    ``info``: landscape, controls (the values used), arrived ({name: step E ≤ target, or
+    None}), diverged ({name: step or None}: left |θ| ≤ bound or went non-finite; on the saddle
+    this is an escape and sits in ``escaped`` instead), escaped, final_loss ({name: E at the
+    last stored step}), status ({name: verdict}), winner (first to arrive, or None),
+    title, xlim, ylim, loss_ylim.
+
+    The figure is one shared :class:`RaceView`'s: the next call redraws it.
+    """
+    return shared_view(RaceView).render(
+        optimizers=optimizers, landscape=landscape, lr_sgd=lr_sgd, momentum=momentum,
+        lr_adaptive=lr_adaptive, beta1=beta1, beta2=beta2)
 
 
 def _title(track: Track, info: dict) -> str:
@@ -268,7 +268,9 @@ def _title(track: Track, info: dict) -> str:
         parts.append(f"first to E ≤ {track.target:g}: {info['winner']} "
                      f"(step {info['arrived'][info['winner']]})")
     else:
-        parts.append(f"nobody reached E ≤ {track.target:g} in {track.steps} steps")
+        best = min(info["final_loss"], key=info["final_loss"].get)
+        parts.append(f"nobody reached E ≤ {track.target:g} in {track.steps} steps "
+                     f"(lowest: {best}, E = {info['final_loss'][best]:.3g})")
     for kind in ("diverged", "escaped"):
         names = [f"{n} (step {k})" for n, k in info[kind].items() if k is not None]
         if names:
@@ -295,55 +297,115 @@ def _contours(landscape: str) -> tuple[list[np.ndarray], np.ndarray]:
     return segments, np.array(values)
 
 
-def _draw_paths(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> None:
-    segments, values = _contours(info["landscape"])
-    lines = LineCollection(segments, cmap="viridis", linewidths=0.8, alpha=0.8)
-    lines.set_array(np.argsort(np.argsort(values)))  # color by level rank
-    ax.add_collection(lines)
-    (x0, x1), (y0, y1) = track.window
-    far = 3 * max(x1 - x0, y1 - y0)
-    for name, path in paths.items():
-        pts = np.clip(path.points, -far, far)  # a diverging path runs off the edge
-        color = COLORS[name]
-        ax.plot(pts[:, 0], pts[:, 1], "-", color=color, lw=1.4,
-                label=f"{name}: {info['status'][name]}")
-        ax.plot(*pts[-1], "x" if path.diverged is not None else "o", color=color, ms=6)
-    ax.plot(*track.start, "o", mfc="none", color="black", ms=8)
-    for m in track.f.minima:
-        ax.plot(*m, "*", color="gold", mec="black", ms=13)
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", xlabel="θ₁", ylabel="θ₂")
-    ax.grid(False)
-    _few_ticks(ax)
+class RaceView(WidgetView):
+    """Both panels built once. The static layer (redrawn only for a new landscape or a new
+    set of racers) holds the contours, markers, axes and the target line; each update moves
+    every racer's path and loss curve and rewrites the legend and the title."""
 
+    def __init__(self) -> None:
+        # A fixed layout: a layout engine would redo its work on every slider move.
+        fig = Figure(figsize=(12.0, 4.4), layout="none")
+        super().__init__(fig)
+        self.ax = fig.add_axes((0.05, 0.11, 0.36, 0.76))
+        self.ax_loss = fig.add_axes((0.46, 0.11, 0.27, 0.76))
+        self.ax.grid(False)
+        self.contours: dict[str, LineCollection] = {}
+        self.paths = {n: self.ax.plot([], [], "-", color=c, lw=1.4)[0] for n, c in COLORS.items()}
+        self.ends = {n: self.ax.plot([], [], "o", color=c, ms=6)[0] for n, c in COLORS.items()}
+        self.curves = {n: self.ax_loss.plot([], [], color=c, lw=1.4)[0]
+                       for n, c in COLORS.items()}
+        self.crosses = {n: self.ax_loss.plot([], [], "x", color=c, ms=8)[0]
+                        for n, c in COLORS.items()}
+        self.start = self.ax.plot([], [], "o", mfc="none", color="black", ms=8)[0]
+        self.stars = self.ax.plot([], [], "*", color="gold", mec="black", ms=13)[0]
+        self.target = self.ax_loss.axhline(1.0, color="0.5", ls="--", lw=1)
+        self.title = fig.suptitle(" ", fontsize=10, y=0.985, va="top")
+        self.ax.set(xlabel="θ₁", ylabel="θ₂")
+        self.ax_loss.set_xlabel("step k")
+        self.landscape, self._legend_key = None, None
 
-def _draw_losses(ax, track: Track, paths: dict[str, Trajectory], info: dict) -> None:
-    for name, path in paths.items():
-        k = np.arange(len(path.losses))
+    def update(self, optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbrock",
+               **controls: float | None) -> dict:
+        """Redraw for these racers and controls; returns ``render``'s ``info``."""
+        info, paths = race_info(optimizers, landscape, **controls)
+        track = TRACKS[landscape]
+        self.canvas.static_key = (landscape, tuple(paths))  # what the static layer shows
+        if landscape != self.landscape:
+            self._show_track(landscape, track)
+        (x0, x1), (y0, y1) = track.window
+        far = 3 * max(x1 - x0, y1 - y0)
+        floor = _minimum_value(track)
+        for name in OPTIMIZERS:
+            shown = name in paths
+            for artist in (self.paths[name], self.ends[name], self.curves[name],
+                           self.crosses[name]):
+                artist.set_visible(shown)
+            if not shown:
+                continue
+            path = paths[name]
+            pts = np.clip(path.points, -far, far)  # a diverging path runs off the edge
+            self.paths[name].set_data(pts[:, 0], pts[:, 1])
+            self.ends[name].set_data(pts[-1:, 0], pts[-1:, 1])
+            self.ends[name].set_marker("x" if path.diverged is not None else "o")
+            if track.unbounded_below:
+                y = np.clip(path.losses, -1e3, 1e3)
+            else:
+                y = np.clip(path.losses - floor, LOSS_FLOOR, 1e12)
+            k = np.arange(len(y))
+            self.curves[name].set_data(k, y)
+            stopped = path.diverged is not None
+            self.crosses[name].set_data(k[-1:] if stopped else [], y[-1:] if stopped else [])
+        if self.canvas.static_key != self._legend_key:
+            self._legend(paths, track)
+        self.title.set_text(info["title"])
+        self.canvas.dynamic = [*self.paths.values(), *self.ends.values(), *self.curves.values(),
+                               *self.crosses.values(), self.title]
+        info.update(xlim=self.ax.get_xlim(), ylim=self.ax.get_ylim(),
+                    loss_ylim=self.ax_loss.get_ylim())
+        return info
+
+    def _show_track(self, landscape: str, track: Track) -> None:
+        """Switch the static layer to ``landscape``: contours, markers, limits, loss scale."""
+        if landscape not in self.contours:
+            segments, values = _contours(landscape)
+            lines = LineCollection(segments, cmap="viridis", linewidths=0.8, alpha=0.8)
+            lines.set_array(np.argsort(np.argsort(values)))  # color by level rank
+            self.contours[landscape] = self.ax.add_collection(lines)
+        for name, lines in self.contours.items():
+            lines.set_visible(name == landscape)
+        self.start.set_data([track.start[0]], [track.start[1]])
+        minima = track.f.minima
+        self.stars.set_data(minima[:, 0], minima[:, 1])
+        (x0, x1), (y0, y1) = track.window
+        self.ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal")
+        _few_ticks(self.ax)
+        ax = self.ax_loss
+        self.target.set_ydata([track.target, track.target])
         if track.unbounded_below:
-            y = np.clip(path.losses, -1e3, 1e3)
+            ax.set(yscale="linear", ylim=(-3.0, 3.0), ylabel="E(θₖ)")
+            _few_ticks(ax)
         else:
-            y = np.clip(path.losses - _minimum_value(track), LOSS_FLOOR, 1e12)
-        ax.plot(k, y, color=COLORS[name], lw=1.4, label=f"{name}: {info['status'][name]}")
-        if path.diverged is not None:
-            ax.plot(k[-1], y[-1], "x", color=COLORS[name], ms=8)
-    ax.axhline(track.target, color="0.5", ls="--", lw=1, label=f"target: E ≤ {track.target:g}")
-    if track.unbounded_below:
-        ax.set(ylim=(-3.0, 3.0), ylabel="E(θₖ)")
-    else:
-        ax.set(yscale="log", ylim=(LOSS_FLOOR, _loss_top(track)),
-               ylabel="E(θₖ) − E*")
-        ax.yaxis.set_major_locator(LogLocator(numticks=6))
-        ax.yaxis.set_major_formatter(_exponent_labels())
-        ax.yaxis.set_minor_locator(NullLocator())
-    _few_ticks(ax, y=track.unbounded_below)
-    ax.set(xlim=(0, track.steps), xlabel="step k")
-    # The legend sits right of the loss panel, so it never hides a path or a curve.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              fontsize=7.5, frameon=False, borderaxespad=0.0)
+            ax.set(yscale="log", ylim=(LOSS_FLOOR, _loss_top(track)), ylabel="E(θₖ) − E*")
+            ax.yaxis.set_major_locator(LogLocator(numticks=6))
+            ax.yaxis.set_major_formatter(_exponent_labels())
+            ax.yaxis.set_minor_locator(NullLocator())
+            _few_ticks(ax, y=False)
+        ax.set_xlim(0, track.steps)
+        self.landscape = landscape
+
+    def _legend(self, paths: dict[str, Trajectory], track: Track) -> None:
+        """Beside the loss panel, so it never hides a path: the racers and the target. It is
+        static (verdicts change with every move and go in the title: text is what makes a
+        redraw slow, about 8 ms a legend entry)."""
+        handles = [self.curves[n] for n in paths] + [self.target]
+        labels = [*paths, f"target: E ≤ {track.target:g}"]
+        self.ax_loss.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                            fontsize=8, frameon=False, borderaxespad=0.0)
+        self._legend_key = self.canvas.static_key
 
 
 def _few_ticks(ax, x: bool = True, y: bool = True) -> None:
-    """At most 5 ticks per axis: tick labels are most of a redraw's cost."""
+    """At most 5 ticks per axis: tick labels are most of a full redraw's cost."""
     if x:
         ax.xaxis.set_major_locator(MaxNLocator(5))
     if y:
