@@ -307,7 +307,7 @@ class RaceView(WidgetView):
         fig = Figure(figsize=(12.0, 4.4), layout="none")
         super().__init__(fig)
         self.ax = fig.add_axes((0.05, 0.11, 0.36, 0.76))
-        self.ax_loss = fig.add_axes((0.46, 0.11, 0.27, 0.76))
+        self.ax_loss = fig.add_axes((0.49, 0.11, 0.27, 0.76))
         self.ax.grid(False)
         self.contours: dict[str, LineCollection] = {}
         self.paths = {n: self.ax.plot([], [], "-", color=c, lw=1.4)[0] for n, c in COLORS.items()}
