@@ -85,9 +85,10 @@ def _ravine(degrees: float) -> Track:
 
 
 TRACKS: dict[str, Track] = {
-    "Rosenbrock": Track(Rosenbrock(), (-1.5, 2.0), ((-2.0, 2.0), (-1.0, 3.0)), 400,
+    # 300 steps: long enough to rank the racers, short enough for a ~50 ms slider move.
+    "Rosenbrock": Track(Rosenbrock(), (-1.5, 2.0), ((-2.0, 2.0), (-1.0, 3.0)), 300,
                         1e-3, 0.1, target=1e-3),
-    "Beale": Track(Beale(), (1.0, 1.5), ((-1.0, 4.5), (-1.5, 2.0)), 400, 5e-3, 0.1,
+    "Beale": Track(Beale(), (1.0, 1.5), ((-1.0, 4.5), (-1.5, 2.0)), 300, 5e-3, 0.2,
                    target=1e-4),
     "saddle": Track(Saddle(), (1.5, 1e-3), ((-2.0, 2.0), (-2.0, 2.0)), 150, 0.05, 0.05,
                     target=-1.0, bound=50.0, unbounded_below=True, log_levels=False),
