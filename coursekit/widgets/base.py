@@ -175,7 +175,9 @@ def explorer(render: Callable[..., Rendered], **controls) -> widgets.VBox:
     for control in controls.values():
         control.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox(list(controls.values())), output])
+    row = widgets.Layout(flex_flow="row wrap")  # many sliders wrap instead of overflowing
+    controls_row = widgets.HBox(list(controls.values()), layout=row)
+    box = widgets.VBox([controls_row, output])
     box.add_class("coursekit-explorer")
     return box
 

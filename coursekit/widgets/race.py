@@ -452,6 +452,4 @@ def explorer(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbr
         sliders["lr_sgd"].value, sliders["lr_adaptive"].value = track.lr_sgd, track.lr_adaptive
 
     track_menu.observe(reset_rates, names="value")
-    box = base_explorer(render, optimizers=picker, landscape=track_menu, **sliders)
-    box.children[0].layout.flex_flow = "row wrap"
-    return box
+    return base_explorer(render, optimizers=picker, landscape=track_menu, **sliders)
