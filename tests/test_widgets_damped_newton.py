@@ -90,3 +90,41 @@ def test_explorer_has_a_log_slider_over_the_declared_range():
     assert len(sliders) == 1
     assert 10 ** sliders[0].min == pytest.approx(LOW)
     assert 10 ** sliders[0].max == pytest.approx(HIGH)
+
+
+def test_render_redraws_one_figure_with_the_new_path_markers_and_title():
+    first = damped_newton.render(LOW)
+    second = damped_newton.render(50.0)
+    assert second.figure is first.figure
+    view = damped_newton.shared_view(damped_newton.DampedNewtonView)
+    expected = damped_newton.damped_newton_path(50.0).points
+    np.testing.assert_array_equal(view.path.get_xydata(), expected)
+    np.testing.assert_array_equal(view.end.get_xydata(), expected[-1:])
+    assert second.info["regime"] in second.figure.axes[0].get_title()
+    assert "50" in second.figure.axes[0].get_title()
+    # the current-λ markers sit on the closed-form factors λ / (λ + hᵢ) at the saddle
+    h = np.linalg.eigvalsh(Himmelblau().hessian(SADDLE))
+    np.testing.assert_allclose(view.current.get_ydata(), np.abs(50.0 / (50.0 + h)))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("damping", [LOW, 1e-2, 5.0, HIGH])
+def test_layered_and_full_draws_are_silent_and_the_same_size(damping):
+    import io
+
+    figure = damped_newton.render(damping).figure
+    figure.canvas.draw()
+    layered = np.asarray(figure.canvas.buffer_rgba()).shape
+    png = io.BytesIO()
+    figure.savefig(png, format="png")  # printing draws the whole figure the ordinary way
+    figure.canvas.draw()
+    assert np.asarray(figure.canvas.buffer_rgba()).shape == layered
+    assert png.getvalue().startswith(b"\x89PNG")
+
+
+def test_static_layer_is_drawn_once_across_slider_moves():
+    view = damped_newton.DampedNewtonView()
+    for damping in np.geomspace(LOW, HIGH, 5):
+        view.render(damping=damping)
+        view.canvas.draw()
+    assert len(view.canvas._layers) == 1

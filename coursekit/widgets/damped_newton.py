@@ -14,6 +14,9 @@ gradient descent with learning rate 1/λ.
 
 The left panel draws the path on the contours; the right panel draws |ρᵢ(λ)| at the saddle for
 both eigen-directions, with the current λ marked.
+
+:class:`DampedNewtonView` builds the figure once; a slider move only moves the path and the
+current-λ markers and retitles the path panel (axes, ticks and legends stay fixed).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from .. import second_order
 from ..landscapes import Himmelblau
-from .base import Rendered, log_slider
+from .base import Rendered, WidgetView, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"damping": (1e-4, 1e2)}
@@ -36,6 +39,7 @@ STEPS = 60
 GTOL = 1e-3  # a gradient this small counts as arrived (≈ 1e-5 from a critical point here)
 _F = Himmelblau()
 _SADDLE = _F.critical_points["saddle"][0]
+TITLE_Y = 1.01  # a fixed title height spares matplotlib a tick-overlap search per redraw
 
 
 def damped_newton_path(damping: float, x0=START, steps: int = STEPS
@@ -77,7 +81,14 @@ def render(damping: float = 1e-4) -> Rendered:
     ``info``: damping, regime ("reaches saddle" / "reaches minimum" / "reaches maximum" /
     "diverged" / "still moving"), end (last iterate), steps, diverged (step or None),
     threshold (λ* = |h₋|/2), factors (|ρᵢ(λ)| at the saddle), xlim, ylim.
+
+    The figure is one shared :class:`DampedNewtonView`'s: the next call redraws it.
     """
+    return shared_view(DampedNewtonView).render(damping=damping)
+
+
+def _run(damping: float) -> tuple[dict, second_order.NewtonTrajectory]:
+    """Validate λ and run damped Newton: (``info`` without axis limits, the trajectory)."""
     damping = float(damping)
     if not (np.isfinite(damping) and damping >= 0):
         raise ValueError(f"damping must be a finite number >= 0; got {damping}")
@@ -88,59 +99,84 @@ def render(damping: float = 1e-4) -> Rendered:
         regime = "still moving"
     else:
         regime = f"reaches {path.arrived_at}"
-    threshold = saddle_threshold()
-
-    fig = Figure(figsize=(10, 4.2), layout="none")  # fixed margins: cheaper than a layout engine
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
-    ax, ax_rho = fig.subplots(1, 2, width_ratios=(1.1, 1))
-    X, Y, Z, levels = _contour_grid()
-    ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
-    markers = {"minimum": ("o", "tab:green"), "maximum": ("^", "tab:red"),
-               "saddle": ("x", "black")}
-    for name, points in _F.critical_points.items():
-        marker, color = markers[name]
-        ax.plot(points[:, 0], points[:, 1], marker, color=color, ms=7, ls="none", label=name)
-    shown = path.points  # drawn unclipped: the fixed axis limits crop excursions honestly
-    ax.plot(shown[:, 0], shown[:, 1], "-", marker=".", color="tab:orange", lw=1.5)
-    ax.plot(*shown[0], "o", mfc="none", color="tab:orange", ms=8)
-    ax.plot(*shown[-1], "o", color="tab:orange", ms=8)
-    ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="x₁", ylabel="x₂",
-           aspect="equal")
-    title = f"λ = {damping:.3g}: {regime}"
-    if path.diverged is not None:
-        title += f" at step {path.diverged}"
-    ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
-
-    grid = np.geomspace(*SLIDER_RANGES["damping"], 200)
-    factors = saddle_factors(grid)
-    h_minus, h_plus = np.linalg.eigvalsh(_F.hessian(_SADDLE))
-    ax_rho.loglog(grid, factors[:, 0], color="tab:red", label=f"|ρ−|, h = {h_minus:.1f}")
-    ax_rho.loglog(grid, factors[:, 1], color="tab:blue", label=f"|ρ+|, h = {h_plus:.1f}")
-    ax_rho.axhline(1.0, color="gray", lw=1)
-    ax_rho.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
-    current = saddle_factors(damping)
-    ax_rho.plot([damping, damping], current, "o", color="tab:orange", label="current λ")
-    ax_rho.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
-               xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2),
-               title="saddle attracts where both factors < 1")
-    # Fixed ticks without mathtext: log axes' automatic minor ticks dominate redraw time.
-    for axis, ticks in ((ax_rho.xaxis, [1e-4, 1e-2, 1.0, 1e2]),
-                        (ax_rho.yaxis, [1e-6, 1e-4, 1e-2, 1.0, 1e2])):
-        axis.set_major_locator(FixedLocator(ticks))
-        axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
-        axis.set_minor_locator(NullLocator())
-    ax_rho.legend(loc="lower right", fontsize=8)
-
     info = {
         "damping": damping, "regime": regime, "end": path.final.copy(), "steps": path.steps,
-        "diverged": path.diverged, "threshold": threshold, "factors": current,
-        "xlim": ax.get_xlim(), "ylim": ax.get_ylim(),
+        "diverged": path.diverged, "threshold": saddle_threshold(),
+        "factors": saddle_factors(damping),
     }
-    return Rendered(fig, info)
+    return info, path
+
+
+class DampedNewtonView(WidgetView):
+    """Both panels, drawn once (contours, critical points, factor curves, legends, ticks);
+    ``update`` moves the path, its end points and the current-λ markers, and retitles."""
+
+    def __init__(self) -> None:
+        fig = Figure(figsize=(10, 4.2), layout="none")  # fixed margins: no layout engine
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
+        super().__init__(fig)
+        self.ax, self.ax_rho = fig.subplots(1, 2, width_ratios=(1.1, 1))
+        self._build_path(self.ax)
+        self._build_factors(self.ax_rho)
+        self.canvas.dynamic = [self.path, self.start, self.end, self.ax.title, self.current]
+
+    def _build_path(self, ax) -> None:
+        X, Y, Z, levels = _contour_grid()
+        ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
+        markers = {"minimum": ("o", "tab:green"), "maximum": ("^", "tab:red"),
+                   "saddle": ("x", "black")}
+        for name, points in _F.critical_points.items():
+            marker, color = markers[name]
+            ax.plot(points[:, 0], points[:, 1], marker, color=color, ms=7, ls="none",
+                    label=name)
+        # drawn unclipped: the fixed axis limits crop excursions honestly
+        self.path = ax.plot([], [], "-", marker=".", color="tab:orange", lw=1.5)[0]
+        self.start = ax.plot([], [], "o", mfc="none", color="tab:orange", ms=8)[0]
+        self.end = ax.plot([], [], "o", color="tab:orange", ms=8)[0]
+        ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="x₁", ylabel="x₂",
+               aspect="equal")
+        ax.set_title(" ", y=TITLE_Y)
+        ax.legend(loc="lower left", fontsize=8)
+
+    def _build_factors(self, ax) -> None:
+        grid = np.geomspace(*SLIDER_RANGES["damping"], 200)
+        factors = saddle_factors(grid)
+        h_minus, h_plus = np.linalg.eigvalsh(_F.hessian(_SADDLE))
+        threshold = saddle_threshold()
+        ax.loglog(grid, factors[:, 0], color="tab:red", label=f"|ρ−|, h = {h_minus:.1f}")
+        ax.loglog(grid, factors[:, 1], color="tab:blue", label=f"|ρ+|, h = {h_plus:.1f}")
+        ax.axhline(1.0, color="gray", lw=1)
+        ax.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
+        self.current = ax.plot([], [], "o", color="tab:orange", label="current λ")[0]
+        ax.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
+               xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2))
+        ax.set_title("saddle attracts where both factors < 1", y=TITLE_Y)
+        # Fixed ticks without mathtext: log axes' automatic minor ticks dominate redraw time.
+        for axis, ticks in ((ax.xaxis, [1e-4, 1e-2, 1.0, 1e2]),
+                            (ax.yaxis, [1e-6, 1e-4, 1e-2, 1.0, 1e2])):
+            axis.set_major_locator(FixedLocator(ticks))
+            axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+            axis.set_minor_locator(NullLocator())
+        ax.legend(loc="lower right", fontsize=8)
+
+    def update(self, damping: float = 1e-4) -> dict:
+        """Redraw for damping λ = ``damping``; returns ``render``'s ``info``."""
+        info, path = _run(damping)
+        points = path.points
+        self.path.set_data(points[:, 0], points[:, 1])
+        self.start.set_data(points[:1, 0], points[:1, 1])
+        self.end.set_data(points[-1:, 0], points[-1:, 1])
+        title = f"λ = {info['damping']:.3g}: {info['regime']}"
+        if info["diverged"] is not None:
+            title += f" at step {info['diverged']}"
+        self.ax.title.set_text(title)
+        self.current.set_data([info["damping"]] * 2, info["factors"])
+        info.update(xlim=self.ax.get_xlim(), ylim=self.ax.get_ylim())
+        return info
 
 
 def explorer(damping: float = 1e-4) -> widgets.VBox:
     """A log slider for λ over SLIDER_RANGES, re-rendering the path and the factor plot."""
     low, high = SLIDER_RANGES["damping"]
-    return base_explorer(render, damping=log_slider(damping, low, high, "damping λ"))
+    return base_explorer(DampedNewtonView().render,
+                         damping=log_slider(damping, low, high, "damping λ"))
