@@ -141,3 +141,72 @@ def test_layer_variances_of_an_mlp_ending_in_a_linear_layer_match_torch():
         rtol=1e-12)
     np.testing.assert_allclose(
         grad_var, [t.grad.numpy().var(axis=0).mean() for t in [tx] + hidden], rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale, depth, activation, width, seed", [
+    (1.3, 4, "tanh", 16, 3), (0.05, 50, "relu", 64, 0), (20.0, 40, "sigmoid", 64, 0)])
+def test_deep_net_weights_are_the_successive_normal_draws_of_its_seed(scale, depth, activation,
+                                                                      width, seed):
+    # the reference: one nn.Linear after the other, each drawing N(0, s²/n) from one generator
+    rng = np.random.default_rng(seed)
+    expected = [init_scale.nn.Linear(width, width, rng=rng, init=lambda shape, r: init_scale.nn
+                                     .normal(shape, r, std=scale / np.sqrt(width)))
+                for _ in range(depth)]
+    model = init_scale.deep_net(scale, depth, activation, width=width, seed=seed)
+    linears = [layer for layer in model if isinstance(layer, init_scale.nn.Linear)]
+    assert len(linears) == depth
+    for got, want in zip(linears, expected, strict=True):
+        np.testing.assert_array_equal(got.weight, want.weight)
+        np.testing.assert_array_equal(got.bias, 0.0)
+    phi = init_scale.ACTIVATIONS[activation]
+    assert all(isinstance(layer, phi) for layer in model.layers[1::2])
+
+
+def test_render_redraws_one_figure_with_the_new_curves_and_titles():
+    first = init_scale.render(0.5, 30, "relu")
+    second = init_scale.render(3.0, 12, "identity")
+    assert second.figure is first.figure
+    view = init_scale.shared_view(init_scale.InitScaleView)
+    x, y = view.curves[0].get_data()
+    np.testing.assert_array_equal(x, np.arange(13))
+    np.testing.assert_array_equal(y, second.info["activation_variance"])
+    np.testing.assert_array_equal(view.curves[1].get_ydata(), second.info["gradient_variance"])
+    assert second.info["forward"] == "exploding" and "exploding" in view.ax_f.get_title()
+    assert second.figure.axes[0].get_ylim() == second.info["ylim"]
+
+
+@pytest.mark.parametrize("low, high", [(0.3, 3.0), (2e-6, 7e-5), (0.05, 20.0), (1e-3, 10.0),
+                                       (1e-40, 3.0), (3e-301, 3e300), (0.1, 0.95)])
+def test_variance_ticks_lie_inside_the_range_and_their_labels_read_back_as_the_ticks(low, high):
+    ticks, labels = init_scale.variance_ticks(low, high)
+    assert 2 <= len(ticks) <= init_scale.TICK_LABELS and len(labels) == len(ticks)
+    assert np.all((ticks >= low) & (ticks <= high)) and np.all(np.diff(ticks) > 0)
+    np.testing.assert_allclose([float(label) for label in labels], ticks, rtol=1e-12)
+    assert not any("$" in label for label in labels)  # plain text: no mathtext per redraw
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("activation", sorted(init_scale.ACTIVATIONS))
+def test_tick_labels_shown_are_the_variance_ticks_and_draws_are_silent(activation):
+    import io
+
+    for scale, depth in [(LOW, D_HIGH), (1.0, D_LOW), (HIGH, 20), (1e-3, 46)]:
+        rendered = init_scale.render(scale, depth, activation)
+        view = init_scale.shared_view(init_scale.InitScaleView)
+        ticks, labels = init_scale.variance_ticks(*rendered.info["ylim"])
+        shown = [(t.get_text(), t.get_position()[1]) for t in view.tick_labels if t.get_text()]
+        assert shown == list(zip(labels, ticks, strict=True))
+        rendered.figure.canvas.draw()
+    rendered.figure.savefig(io.BytesIO(), format="png")  # printing draws everything the usual way
+
+
+def test_slider_sweeps_reuse_one_static_layer_per_activation():
+    view = init_scale.InitScaleView()
+    for activation in ("relu", "tanh"):
+        for scale in np.geomspace(LOW, HIGH, 4):
+            view.render(scale=float(scale), depth=10, activation=activation)
+            view.canvas.draw()
+        for depth in (D_LOW, 25, D_HIGH):
+            view.render(depth=depth, activation=activation)
+            view.canvas.draw()
+    assert len(view.canvas._layers) == 2

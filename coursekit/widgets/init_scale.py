@@ -29,13 +29,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 from threadpoolctl import threadpool_limits
 
 from .. import nn
-from .base import Rendered, log_slider
+from .base import Rendered, WidgetView, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"scale": (0.05, 20.0), "depth": (1, 50)}
@@ -45,21 +46,37 @@ WIDTH, BATCH = 64, 128
 VANISHING, EXPLODING = 1e-2, 1e2
 SCALE_DOMAIN, MAX_DEPTH = (1e-3, 1e3), 100  # what render accepts (beyond the sliders)
 SATURATION = {"tanh": 0.99, "sigmoid": 0.99}  # |tanh a| > 0.99, or σ(a) outside [0.01, 0.99]
+DEPTH_AXES = (int(SLIDER_RANGES["depth"][1]), MAX_DEPTH)  # the layer axis' fixed lengths
+TICK_LABELS = 8  # at most this many labels on the variance axis
+TITLE_Y = 1.01  # a fixed title height spares matplotlib a tick-overlap search per redraw
 
 
 def deep_net(scale: float, depth: int, activation: str = "relu", width: int = WIDTH,
              seed: int = 0) -> nn.Sequential:
-    """``depth`` blocks Linear(width, width) → φ with W_ij ~ N(0, scale² / width), zero bias."""
+    """``depth`` blocks Linear(width, width) → φ with W_ij ~ N(0, scale² / width), zero bias.
+
+    W_ℓ = (scale / √width) · Z_ℓ, with Z_1, Z_2, … the successive standard normal
+    (width, width) draws of ``default_rng(seed)`` (what ``nn.normal`` draws layer after
+    layer); the Z's are drawn once per (width, seed) and cached, since a slider move rebuilds
+    the net.
+    """
     _check(scale, depth, activation)
-
-    def init(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-        return nn.normal(shape, rng, std=scale / np.sqrt(shape[1]))
-
-    rng = np.random.default_rng(seed)
+    std = scale / np.sqrt(width)
+    draws = _standard_normal_weights(int(width), int(seed))
     layers: list[nn.Layer] = []
-    for _ in range(int(depth)):
-        layers += [nn.Linear(width, width, init=init, rng=rng), ACTIVATIONS[activation]()]
+    for z in draws[: int(depth)]:
+        layers += [nn.Linear(width, width, init=lambda shape, rng, z=z: std * z),
+                   ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
+
+
+@lru_cache(maxsize=4)
+def _standard_normal_weights(width: int, seed: int) -> np.ndarray:
+    """MAX_DEPTH successive standard normal (width, width) draws of ``default_rng(seed)``,
+    read-only: (MAX_DEPTH, width, width)."""
+    draws = np.random.default_rng(seed).standard_normal((MAX_DEPTH, width, width))
+    draws.flags.writeable = False
+    return draws
 
 
 def layer_variances(model: nn.Sequential, x: np.ndarray, grad_out: np.ndarray
@@ -85,7 +102,8 @@ def layer_variances(model: nn.Sequential, x: np.ndarray, grad_out: np.ndarray
         g = layer.backward(g)
     grads = [g] + arriving[::-1]
     acts = np.stack(outputs) if outputs else np.empty((0,) + x.shape)
-    act_var = np.array([x.var(axis=0).mean()] + [h.var(axis=0).mean() for h in outputs])
+    # one reduction over the stacked layers instead of one per layer (same sums, same order)
+    act_var = np.concatenate([[x.var(axis=0).mean()], acts.var(axis=1).mean(axis=1)])
     grad_var = np.array([gr.var(axis=0).mean() for gr in grads])
     return act_var, grad_var, acts
 
@@ -125,51 +143,151 @@ def statistics(scale: float, depth: int, activation: str, seed: int = 0) -> dict
 
 def render(scale: float = float(np.sqrt(2.0)), depth: int = 10,
            activation: str = "relu") -> Rendered:
-    """Per-layer variance of activations and of gradients for one init scale, depth and φ."""
-    _check(scale, depth, activation)
-    depth = int(depth)
-    info = dict(statistics(float(scale), depth, activation))
-    layers = np.arange(depth + 1)
-    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
-    ax_f, ax_b = fig.subplots(1, 2, sharey=True)
-    # limits are fixed before drawing: autoscaling data that spans 600 decades overflows
-    low, high = 1e-300, 1e300
-    both = np.concatenate([info["activation_variance"], info["gradient_variance"]])
-    ax_f.set_yscale("log")
-    ax_f.set_ylim(np.clip(both.min(), low, high) / 3, np.clip(both.max(), low, high) * 3)
-    curves = [(ax_f, info["activation_variance"], info["forward"], "activations $a_\\ell$"),
-              (ax_b, info["gradient_variance"], info["backward"],
-               "gradients $\\partial L/\\partial a_\\ell$")]
-    for ax, var, name, what in curves:
-        color = {"vanishing": "tab:blue", "exploding": "tab:red"}.get(name, "tab:green")
-        ax.plot(layers, np.clip(var, low, high), "o-", color=color, ms=3)
+    """Per-layer variance of activations and of gradients for one init scale, depth and φ.
+
+    ``info``: :func:`statistics`' numbers and ylim (the shared variance axis' limits). The
+    figure is one shared :class:`InitScaleView`'s: the next call redraws it.
+    """
+    return shared_view(InitScaleView).render(scale=scale, depth=depth, activation=activation)
+
+
+class InitScaleView(WidgetView):
+    """Both panels, built once; ``update`` moves the variance curves and the power laws, sets
+    the shared log axis to the data's range, and rewrites the titles.
+
+    The layer axis is fixed at ℓ ∈ [0, L_max], L_max the first of ``DEPTH_AXES`` ≥ depth, so
+    the static layer (frame, layer ticks, legend) depends only on L_max and the activation.
+    The variance axis follows the data, so its ticks are drawn by hand: one polyline of
+    horizontal grid lines per panel and a few plain tick labels (a matplotlib Axis redraw
+    measures every label's box, which costs more than drawing them).
+    """
+
+    def __init__(self) -> None:
+        fig = Figure(figsize=(9.0, 3.6), layout="none")  # fixed margins: no layout engine
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.82, wspace=0.08)
+        super().__init__(fig)
+        self.ax_f, self.ax_b = fig.subplots(1, 2, sharey=True)
+        self.ax_f.set_yscale("log")
+        self.curves, self.laws = [], []
+        for ax in (self.ax_f, self.ax_b):
+            self.curves.append(ax.plot([], [], "o-", ms=3)[0])
+            self.laws.append(ax.plot([], [], "--", color="gray", lw=1)[0])
+            ax.set_title(" ", y=TITLE_Y)
+            ax.set_xlabel("layer $\\ell$")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+            ax.yaxis.set_major_locator(NullLocator())  # drawn by hand: see the class' doc
+            ax.yaxis.set_minor_locator(NullLocator())
+        grid = {"color": mpl.rcParams["grid.color"], "alpha": mpl.rcParams["grid.alpha"],
+                "lw": mpl.rcParams["grid.linewidth"], "zorder": 0.5}
+        self.grids = [ax.plot([], [], transform=ax.get_yaxis_transform(), **grid)[0]
+                      for ax in (self.ax_f, self.ax_b)]
+        size = mpl.rcParams["ytick.labelsize"]
+        self.tick_labels = [
+            self.ax_f.text(-0.015, 1.0, "", transform=self.ax_f.get_yaxis_transform(),
+                           ha="right", va="center", fontsize=size) for _ in range(TICK_LABELS)]
+        # the figure's, not the axis' label: the variance axis is redrawn on every move
+        fig.text(0.012, 0.48, "variance over the batch", rotation=90, va="center")
+        # the note's first half names the activation (static), the second the sliders
+        self.note_static = fig.text(0.5, 0.955, " ", ha="right", va="center", fontsize=10)
+        self.note = fig.text(0.5, 0.955, " ", ha="left", va="center", fontsize=10)
+        self.legends: tuple = ()
+        self._activation: str | None = None
+        self.canvas.dynamic = [*self.curves, *self.laws, self.ax_f.title, self.ax_b.title,
+                               self.note, *self.grids, *self.tick_labels]
+
+    def _set_activation(self, activation: str) -> None:
+        """The note's activation half, and the legend naming the power law (ReLU and linear nets
+        only)."""
+        if activation == self._activation:
+            return
+        critical = CRITICAL_SCALE.get(activation)
+        self.note_static.set_text(activation + (f" (critical s = {critical:.3g}):"
+                                                if critical is not None else ":"))
+        for legend in self.legends:
+            legend.remove()
+        self.legends = ()
         if activation in ("relu", "identity"):
-            # forward anchored at ℓ = 1 (ReLU's outputs have a mean, the input has none)
-            gain = scale**2 / (2.0 if activation == "relu" else 1.0)
-            shown = layers[1:] if ax is ax_f else layers
-            exponent = (shown - 1 if ax is ax_f else depth - shown).astype(float)
-            with np.errstate(over="ignore", under="ignore"):
-                predicted = var[1 if ax is ax_f else -1] * gain**exponent
             base = "s^2/2" if activation == "relu" else "s^2"
-            power = "\\ell - 1" if ax is ax_f else "L - \\ell"
-            ax.plot(shown, np.clip(predicted, low, high), "--", color="gray", lw=1,
-                    label=f"$({base})^{{{power}}}$")
-            ax.legend(loc="best", fontsize=8)
-        ax.set_title(f"{what}: {name}", color=color)
-        ax.set_xlabel("layer $\\ell$")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if np.log10(both.max() / max(both.min(), low)) > 4:  # else matplotlib's own ticks
-            ax.yaxis.set_major_locator(FixedLocator(_decade_ticks(*ax_f.get_ylim())))
-            ax.yaxis.set_minor_locator(NullLocator())  # over 100s of decades they cost seconds
-    ax_f.set_ylabel("variance over the batch")
-    note = f"{activation}, depth {depth}, scale s = {scale:.3g}"
-    if info["critical_scale"] is not None:
-        note += f" (critical s = {info['critical_scale']:.3g})"
-    if info["saturated_fraction"] is not None:
-        note += f"; saturated units {100 * info['saturated_fraction']:.0f}%"
-    fig.suptitle(note, fontsize=10)
-    info["ylim"] = ax_f.get_ylim()
-    return Rendered(fig, info)
+            self.legends = tuple(
+                ax.legend([law], [f"$({base})^{{{power}}}$"], loc="upper center", fontsize=8)
+                for ax, law, power in zip((self.ax_f, self.ax_b), self.laws,
+                                          ("\\ell - 1", "L - \\ell"), strict=True))
+        self._activation = activation
+
+    def update(self, scale: float = float(np.sqrt(2.0)), depth: int = 10,
+               activation: str = "relu") -> dict:
+        """Redraw for these slider values; returns ``render``'s ``info``."""
+        _check(scale, depth, activation)
+        depth = int(depth)
+        info = dict(statistics(float(scale), depth, activation))
+        layers = np.arange(depth + 1)
+        longest = next(d for d in DEPTH_AXES if d >= depth)
+        self._set_activation(activation)
+        self.canvas.static_key = (activation, longest)
+        for ax in (self.ax_f, self.ax_b):
+            ax.set_xlim(-0.02 * longest, 1.02 * longest)
+        # limits are set before drawing: autoscaling data that spans 600 decades overflows
+        low, high = 1e-300, 1e300
+        both = np.concatenate([info["activation_variance"], info["gradient_variance"]])
+        ylim = (np.clip(both.min(), low, high) / 3, np.clip(both.max(), low, high) * 3)
+        self.ax_f.set_ylim(ylim)
+        ticks, labels = variance_ticks(*ylim)
+        gridlines = np.repeat(ticks, 3)
+        gridlines[2::3] = np.nan
+        for line in self.grids:
+            line.set_data(np.tile([0.0, 1.0, np.nan], len(ticks)), gridlines)
+        for i, text in enumerate(self.tick_labels):
+            text.set_text(labels[i] if i < len(labels) else "")
+            text.set_y(ticks[i] if i < len(ticks) else 1.0)
+        what = ("activations $a_\\ell$", "gradients $\\partial L/\\partial a_\\ell$")
+        variances = (info["activation_variance"], info["gradient_variance"])
+        regimes = (info["forward"], info["backward"])
+        for i, (ax, var, name) in enumerate(zip((self.ax_f, self.ax_b), variances, regimes,
+                                                strict=True)):
+            color = {"vanishing": "tab:blue", "exploding": "tab:red"}.get(name, "tab:green")
+            self.curves[i].set_data(layers, np.clip(var, low, high))
+            self.curves[i].set_color(color)
+            self.laws[i].set_visible(activation in ("relu", "identity"))
+            if activation in ("relu", "identity"):
+                # forward anchored at ℓ = 1 (ReLU's outputs have a mean, the input has none)
+                gain = scale**2 / (2.0 if activation == "relu" else 1.0)
+                shown = layers[1:] if i == 0 else layers
+                exponent = (shown - 1 if i == 0 else depth - shown).astype(float)
+                with np.errstate(over="ignore", under="ignore"):
+                    predicted = var[1 if i == 0 else -1] * gain**exponent
+                self.laws[i].set_data(shown, np.clip(predicted, low, high))
+            ax.title.set_text(f"{what[i]}: {name}")
+            ax.title.set_color(color)
+        note = f" depth {depth}, scale s = {scale:.3g}"
+        if info["saturated_fraction"] is not None:
+            note += f"; saturated units {100 * info['saturated_fraction']:.0f}%"
+        self.note.set_text(note)
+        info["ylim"] = self.ax_f.get_ylim()
+        return info
+
+
+def variance_ticks(low: float, high: float, most: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Ticks on a log axis over [low, high] and plain labels ("1e-40", "0.5", "2e-5"): powers
+    of ten (every k-th decade, at most ``most`` + 1), or 1-2-5 (else 1-3) steps when fewer
+    than three powers of ten fall inside. No mathtext: labels are redrawn on every move."""
+    ticks = _decade_ticks(low, high, most)
+    inside = ticks[(ticks >= low) & (ticks <= high)]
+    first = int(np.floor(np.log10(low)))
+    for mantissas in ((1, 2, 5), (1, 3)) if len(inside) < 3 else ():
+        steps = np.array([m * 10.0**k for k in range(first, first + 4) for m in mantissas])
+        inside = steps[(steps >= low) & (steps <= high)]
+        if len(inside) <= most + 1:
+            break
+    return inside[:TICK_LABELS], [_tick_label(t) for t in inside[:TICK_LABELS]]
+
+
+def _tick_label(tick: float) -> str:
+    """ "0.5", "20" for ticks in [1e-3, 1e4), else "1e-40", "2e-5"."""
+    if 1e-3 <= tick < 1e4:
+        return f"{tick:g}"
+    exponent = int(np.floor(np.log10(tick) + 1e-9))
+    mantissa = round(tick / 10.0**exponent)
+    return f"{mantissa}e{exponent}" if mantissa != 1 else f"1e{exponent}"
 
 
 def _decade_ticks(low: float, high: float, most: int = 8) -> np.ndarray:
@@ -185,7 +303,7 @@ def explorer(scale: float = float(np.sqrt(2.0)), depth: int = 10,
     low, high = SLIDER_RANGES["scale"]
     d_low, d_high = SLIDER_RANGES["depth"]
     return base_explorer(
-        render,
+        InitScaleView().render,
         scale=log_slider(scale, low, high, "init scale s"),
         depth=widgets.IntSlider(value=depth, min=int(d_low), max=int(d_high),
                                 description="depth", continuous_update=False),
