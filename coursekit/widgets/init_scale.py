@@ -31,6 +31,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 from threadpoolctl import threadpool_limits
@@ -163,16 +164,16 @@ class InitScaleView(WidgetView):
     """
 
     def __init__(self) -> None:
-        fig = Figure(figsize=(9.0, 3.6), layout="none")  # fixed margins: no layout engine
-        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.82, wspace=0.08)
-        super().__init__(fig)
+        # laid out once, with the widest labels in place, then frozen (WidgetView fixes it)
+        fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+        self.canvas = FigureCanvasAgg(fig)
         self.ax_f, self.ax_b = fig.subplots(1, 2, sharey=True)
         self.ax_f.set_yscale("log")
         self.curves, self.laws = [], []
         for ax in (self.ax_f, self.ax_b):
             self.curves.append(ax.plot([], [], "o-", ms=3)[0])
             self.laws.append(ax.plot([], [], "--", color="gray", lw=1)[0])
-            ax.set_title(" ", y=TITLE_Y)
+            ax.set_title("gradients $\\partial L/\\partial a_\\ell$: exploding", y=TITLE_Y)
             ax.set_xlabel("layer $\\ell$")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
             ax.yaxis.set_major_locator(NullLocator())  # drawn by hand: see the class' doc
@@ -185,11 +186,22 @@ class InitScaleView(WidgetView):
         self.tick_labels = [
             self.ax_f.text(-0.015, 1.0, "", transform=self.ax_f.get_yaxis_transform(),
                            ha="right", va="center", fontsize=size) for _ in range(TICK_LABELS)]
+        self.tick_labels[0].set_text("1e-240")
         # the figure's, not the axis' label: the variance axis is redrawn on every move
-        fig.text(0.012, 0.48, "variance over the batch", rotation=90, va="center")
-        # the note's first half names the activation (static), the second the sliders
-        self.note_static = fig.text(0.5, 0.955, " ", ha="right", va="center", fontsize=10)
-        self.note = fig.text(0.5, 0.955, " ", ha="left", va="center", fontsize=10)
+        fig.supylabel("variance over the batch", fontsize=mpl.rcParams["axes.labelsize"])
+        # an empty suptitle keeps the note's room; the note's first half names the activation
+        # (static), the second the sliders
+        title = fig.suptitle("relu (critical s = 1.41):", fontsize=10)
+        fig.get_layout_engine().set(wspace=0.06)
+        fig.get_layout_engine().execute(fig)
+        title.set_text(" ")
+        self.tick_labels[0].set_text("")
+        for ax in (self.ax_f, self.ax_b):
+            ax.set_title(" ", y=TITLE_Y)
+        super().__init__(fig)
+        _, top = title.get_position()
+        self.note_static = fig.text(0.5, top, " ", ha="right", va="top", fontsize=10)
+        self.note = fig.text(0.5, top, " ", ha="left", va="top", fontsize=10)
         self.legends: tuple = ()
         self._activation: str | None = None
         self.canvas.dynamic = [*self.curves, *self.laws, self.ax_f.title, self.ax_b.title,
