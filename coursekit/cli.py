@@ -2,6 +2,8 @@
 
     coursekit grade SUBMISSION.ipynb | DIR [--json] [--jobs N] [--timeout S] [--csv FILE]
     coursekit exercises build [--check]
+    coursekit present LESSON [--port N] [--ip ADDR] [--no-browser]
+    coursekit site [--out DIR]
 
 Each subcommand is a ``register_*`` function adding its parser and a ``_run_*`` function
 calling into the library; add a new one the same way.
@@ -111,11 +113,54 @@ def register_exercises(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(run=_run_exercises)
 
 
+def _run_present(args: argparse.Namespace) -> int:
+    from coursekit.present import present
+
+    try:
+        return present(args.lesson, port=args.port, ip=args.ip, open_browser=not args.no_browser)
+    except ValueError as exc:
+        print(f"coursekit present: {exc}", file=sys.stderr)
+        return 2
+
+
+def register_present(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("present", help="serve one lesson as a live Voilà dashboard (lecture)",
+                       description="Serve a lesson with Voilà: code hidden, widgets live, "
+                       "figures in the lecture style. Ctrl-C stops it.")
+    p.add_argument("lesson", help="lesson number (05), file stem (05_momentum) or .ipynb path")
+    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 for a room)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(run=_run_present)
+
+
+def _run_site(args: argparse.Namespace) -> int:
+    from coursekit.site import build_site
+
+    out = Path(args.out) if args.out else REPO / "_site"
+    pages = build_site(_repo_dir("notebooks"), out)
+    for page in pages:
+        print(f"wrote {page.html} ({page.images} figures, {page.widgets} widgets)")
+    print(f"index: {out / 'index.html'}")
+    return 0
+
+
+def register_site(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("site", help="render every lesson with its stored outputs to HTML",
+                       description="Build a static site: one page per lesson (nbconvert, "
+                       "stored outputs, widgets in their saved state) and an index.")
+    p.add_argument("--out", default=None, help="output folder (default: _site/ in the repo)")
+    p.set_defaults(run=_run_site)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="The course's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
     register_grade(sub)
     register_exercises(sub)
+    register_present(sub)
+    register_site(sub)
     return parser
 
 

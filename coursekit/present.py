@@ -1,0 +1,76 @@
+"""Serve one lesson as a live lecture dashboard with Voilà: code hidden, widgets live, figures
+in the projector look.
+
+    coursekit present 05            # notebooks/05_*.ipynb at http://127.0.0.1:8866/
+
+Voilà runs every cell in a fresh kernel when the page is opened, shows the outputs without the
+code and keeps the widgets connected to that kernel. The kernel inherits
+``COURSEKIT_STYLE=lecture`` from this process, so ``coursekit.plot.use_style`` gives every
+figure the lecture look (bigger fonts, thicker lines) whatever the notebook asks for.
+Stopping the process (Ctrl-C, or SIGTERM to its PID) shuts its kernels down.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+DEFAULT_PORT = 8866  # Voilà's usual port
+
+
+def find_lesson(lesson: str, notebooks: Path = NOTEBOOKS) -> Path:
+    """The notebook meant by ``lesson``: a lesson number ("05", "5"), a file stem
+    ("05_momentum"), or a path to an .ipynb file."""
+    path = Path(lesson)
+    if path.suffix == ".ipynb":
+        if not path.is_file():
+            raise ValueError(f"lesson {lesson!r}: no such notebook file")
+        return path.resolve()
+    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if re.fullmatch(r"\d{1,2}", lesson):
+        matches = [p for p in lessons if p.name.startswith(f"{int(lesson):02d}_")]
+    else:
+        matches = [p for p in lessons if p.stem == lesson]
+    if len(matches) != 1:
+        known = ", ".join(p.stem for p in lessons) or f"none in {notebooks}"
+        raise ValueError(f"lesson {lesson!r} matches {len(matches)} notebooks; "
+                         f"give a number or one of: {known}")
+    return matches[0]
+
+
+def voila_argv(notebook: Path, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
+               open_browser: bool = True) -> list[str]:
+    """Voilà's command-line arguments for serving ``notebook`` as a dashboard on ip:port.
+
+    The port is exact (no silent fallback to a neighbour), tracebacks are shown (a lecturer
+    wants to see what broke), the code cells are stripped from the page, and the kernels'
+    connection files go to Jupyter's runtime dir (``JUPYTER_RUNTIME_DIR``) instead of /tmp.
+    """
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    if not 0 < port < 65536:
+        raise ValueError(f"port must be in 1..65535; got {port}")
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    argv = [str(notebook), f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
+            f"--Voila.connection_dir_root={runtime}", "--strip_sources=True",
+            "--show_tracebacks=True", "--theme=light"]
+    if not open_browser:
+        argv.append("--no-browser")
+    return argv
+
+
+def present(lesson: str, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
+            open_browser: bool = True, notebooks: Path = NOTEBOOKS) -> int:
+    """Serve ``lesson`` with Voilà in this process until it is interrupted; returns 0."""
+    notebook = find_lesson(lesson, notebooks)
+    argv = voila_argv(notebook, port, ip, open_browser)
+    os.environ["COURSEKIT_STYLE"] = "lecture"  # inherited by the kernels Voilà starts
+    from voila.app import Voila
+
+    print(f"coursekit present: {notebook.name} at http://{ip}:{port}/ (lecture style; "
+          "Ctrl-C stops it)", flush=True)
+    Voila.launch_instance(argv=argv)
+    return 0
