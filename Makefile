@@ -13,7 +13,7 @@ test notebooks: export OPENBLAS_NUM_THREADS = 1
 test notebooks: export OMP_NUM_THREADS = 1
 test notebooks: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test lint notebooks exercises bench clean
+.PHONY: setup lab test lint notebooks exercises present site bench clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,13 @@ notebooks: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/coursekit exercises build
+
+# make present LESSON=05: one lesson as a Voilà dashboard (code hidden, lecture style)
+present: $(STAMP)
+	$(BIN)/coursekit present $(LESSON)
+
+site: $(STAMP)
+	$(BIN)/coursekit site
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
