@@ -1,0 +1,116 @@
+"""``coursekit present`` in a real browser: Voilà serves a widget lesson as a dashboard with the
+code hidden, the figures in the lecture style, and a live slider that redraws its figure."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import time
+import warnings
+
+import nbformat
+import pytest
+from browser_support import KernelTraffic, move_slider, start_present, widget_lessons
+
+LESSONS = widget_lessons()
+# The issue's example lesson (05, momentum) when it has a widget, else the first widget lesson.
+LESSON = next((p for p in LESSONS if p.name.startswith("05_")), LESSONS[0] if LESSONS else None)
+WIDGET_IMG = ".coursekit-explorer .widget-output img, .widget-interact .widget-output img"
+TIMEOUT_MS = 240_000  # Voilà runs the whole lesson before the widget appears
+STALL_S = 60.0  # no new cell on the page for this long: the run is stuck
+
+
+def stored_figure_areas(nb: nbformat.NotebookNode) -> list[int]:
+    """Pixel areas of the PNG figures the notebook stores outside widgets (notebook style)."""
+    areas = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                width, height = struct.unpack(">II", base64.b64decode(png)[16:24])
+                areas.append(width * height)
+    return areas
+
+
+@pytest.fixture(scope="module")
+def present_server(browser, tmp_path_factory):
+    if LESSON is None:
+        pytest.skip("no widget lesson in notebooks/ yet")
+    server = start_present(tmp_path_factory.mktemp("present"), LESSON.name[:2])
+    try:
+        yield server
+    finally:
+        strays = server.stop()
+        assert server.process.returncode is not None, "coursekit present is still running"
+        assert not strays, f"coursekit present left kernels running (killed now): {strays}"
+
+
+def wait_for_dashboard(page) -> None:
+    """Wait until Voilà has run the lesson and drawn the first widget figure. Voilà streams
+    each cell as it finishes; if no new cell arrives for STALL_S the run is declared stuck
+    (seen under load: the kernel idle, the page "still executing" forever)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    cells, last_change = -1, time.monotonic()
+    while not page.locator(WIDGET_IMG).count():
+        now, count = time.monotonic(), page.locator(".jp-Cell").count()
+        if count != cells:
+            cells, last_change = count, now
+        if now - last_change > STALL_S or now > deadline:
+            raise AssertionError(f"Voilà stalled: {cells} cells shown, none new for "
+                                 f"{now - last_change:.0f} s, no widget figure")
+        page.wait_for_timeout(500)
+
+
+def test_present_serves_lesson_as_lecture_dashboard_with_live_slider(
+        browser, present_server, screenshots):
+    nb = nbformat.read(LESSON, as_version=4)
+    for attempt in (1, 2):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        traffic = KernelTraffic(page)
+        try:
+            page.goto(present_server.url(""), wait_until="commit", timeout=TIMEOUT_MS)
+            wait_for_dashboard(page)
+            text = page.inner_text("body")
+            # Code hidden: no editor, and no widget cell's source line anywhere on the page.
+            assert page.locator(".jp-CodeCell .jp-InputArea-editor, .CodeMirror, .cm-editor"
+                                ).count() == 0
+            for cell in nb.cells:
+                if cell.cell_type == "code" and "explorer(" in cell.source:
+                    line = next(ln for ln in cell.source.splitlines() if "explorer(" in ln)
+                    assert line.strip() not in text, f"code shown on the dashboard: {line}"
+            assert "Traceback" not in text, "a cell raised while Voilà ran the lesson"
+            # Lecture style: bigger fonts make the same figures bigger than the stored ones.
+            shown = page.evaluate("""() => Array.from(document.images)
+                .filter(i => !i.closest('.widget-output'))
+                .map(i => i.naturalWidth * i.naturalHeight)""")
+            stored = stored_figure_areas(nb)
+            if stored:
+                assert len(shown) == len(stored), (shown, stored)
+                assert sum(shown) > 1.02 * sum(stored), \
+                    f"figures not in the lecture style: areas {shown} vs stored {stored}"
+            # A live slider: End (or Home when it already sits at its maximum) redraws.
+            box = page.locator(".coursekit-explorer, .widget-interact").first
+            slider = box.locator(".widget-slider").first
+            label = slider.locator(".widget-label").text_content().strip()
+            move = move_slider(page, traffic, box, slider, label, "End", TIMEOUT_MS)
+            if move.figure_changed is None:
+                move = move_slider(page, traffic, box, slider, label, "Home", TIMEOUT_MS)
+            print(f"{LESSON.stem} on Voilà: {move}")
+            assert move.figure_changed, f"the figure did not redraw: {move}"
+            assert not move.problems, f"errors after moving a slider: {move}"
+            box.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots / f"present-{LESSON.stem}.png"))
+            return
+        except Exception as exc:
+            page.screenshot(path=str(screenshots /
+                                     f"present-{LESSON.stem}-failed-attempt{attempt}.png"))
+            (screenshots / f"present-{LESSON.stem}-failed-attempt{attempt}.txt").write_text(
+                f"{type(exc).__name__}: {exc}\n\nserver log:\n{present_server.log_tail(60)}\n")
+            if attempt == 2:
+                raise
+            warnings.warn(f"present {LESSON.stem}: attempt 1 failed, retrying in a fresh page: "
+                          f"{type(exc).__name__}: {exc}", stacklevel=1)
+        finally:
+            context.close()
