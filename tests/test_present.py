@@ -1,5 +1,5 @@
 """coursekit.present without a browser: which notebook a lesson name means, Voilà's arguments,
-and the lecture style handed to the kernels. (tests/browser/test_present.py serves a lesson
+and the lecture style handed to the kernels. (tests/browser/test_voila_present.py serves a lesson
 for real.)"""
 
 from __future__ import annotations
