@@ -307,6 +307,15 @@ def test_cyclic_lr_needs_momentum_or_betas_to_cycle():
     lr_scheduler.CyclicLR(optim.Adagrad(), base_lr=0.01, max_lr=0.1, cycle_momentum=False)
 
 
+def test_a_schedule_after_cyclic_lr_starts_from_its_base_lr_like_torch():
+    ours_opt, theirs_opt = optim.SGD(lr=0.5, momentum=0.9), torch_optimizer("SGD", lr=0.5)
+    lr_scheduler.CyclicLR(ours_opt, base_lr=0.02, max_lr=0.2)
+    torch.optim.lr_scheduler.CyclicLR(theirs_opt, base_lr=0.02, max_lr=0.2)
+    ours = lr_scheduler.StepLR(ours_opt, step_size=3)
+    theirs = torch.optim.lr_scheduler.StepLR(theirs_opt, step_size=3)
+    assert ours.base_lrs == theirs.base_lrs == [0.02]
+
+
 # --- CosineAnnealingWarmRestarts: epochs passed to step, fractional ones too -----------------
 
 
@@ -498,8 +507,8 @@ COMPOSITIONS = {
         optimizer=o,
     ),  # fmt: skip
     "chain_warmup_cosine_eta_min": lambda L, o: L.ChainedScheduler(
-        [L.LinearLR(o, start_factor=0.5, total_iters=6), L.CosineAnnealingLR(o, 17, 0.01)]
-    ),  # the cosine passes η at 17 and 51: torch's additive branch
+        [L.LinearLR(o, start_factor=0.5, total_iters=30), L.CosineAnnealingLR(o, 7, 0.01)]
+    ),  # the cosine passes η at 7, 21, 35, 49 (torch's additive branch), twice during the ramp
     "chain_cosine_then_polynomial": lambda L, o: L.ChainedScheduler(
         [L.CosineAnnealingLR(o, T_max=25), L.PolynomialLR(o, total_iters=45, power=0.7)]
     ),

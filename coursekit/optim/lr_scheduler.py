@@ -502,9 +502,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             _check_has_momentum(optimizer)
         if last_epoch == -1:
-            optimizer.lr = base_lr
-            if self.cycle_momentum:
-                _set_momentum(optimizer, self.max_momentum)
+            optimizer.lr = base_lr  # so that α₀ of a later schedule is base_lr, as in torch
         super().__init__(optimizer, last_epoch, base_lr=base_lr)
 
     def amplitude_scale(self, cycle: int, t: int) -> float:
@@ -680,8 +678,6 @@ class SequentialLR(LRScheduler):
         self.milestones = milestones
         self.base_lr = float(optimizer.initial_lr)
         self.base_lrs = [self.base_lr]
-        for s in self.schedulers:
-            s.last_epoch = -1  # each starts from its own epoch 0 when its turn comes
         self.last_epoch = last_epoch
         self.step()
 
@@ -694,7 +690,7 @@ class SequentialLR(LRScheduler):
         """Move to the next epoch: step the schedule whose turn it is."""
         self.last_epoch += 1
         scheduler, start = self._running(self.last_epoch)
-        scheduler.last_epoch = self.last_epoch - start - 1
+        scheduler.last_epoch = self.last_epoch - start - 1  # it steps to its own t − mᵢ
         scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
