@@ -244,7 +244,31 @@ class CosineAnnealingLR(LRScheduler):
         return ratio * (lr - self.eta_min) + self.eta_min
 
 
-class OneCycleLR(LRScheduler):
+class _LRAndMomentumScheduler(LRScheduler):
+    """A schedule of (lr, momentum) pairs, ``lr_and_momentum_at(t)`` (OneCycleLR, CyclicLR).
+
+    When ``cycle_momentum``, each step also sets the momentum (β₁ for Adam-type optimizers).
+    torch computes these schedules from their own bounds: in a chain they replace the lr.
+    """
+
+    cycle_momentum: bool
+
+    def lr_and_momentum_at(self, t: int) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def lr_at(self, t: int) -> float:
+        return self.lr_and_momentum_at(t)[0]
+
+    def chained_lr(self, lr: float, t: int) -> float:
+        return self.lr_at(t)
+
+    def step(self) -> None:
+        super().step()
+        if self.cycle_momentum:
+            _set_momentum(self.optimizer, self.lr_and_momentum_at(self.last_epoch)[1])
+
+
+class OneCycleLR(_LRAndMomentumScheduler):
     """The 1cycle policy, exactly as ``torch.optim.lr_scheduler.OneCycleLR``.
 
     With N = total_steps, α_max = max_lr, α₀ = α_max/div_factor, α_min = α₀/final_div_factor:
@@ -324,18 +348,6 @@ class OneCycleLR(LRScheduler):
                 return self._anneal(lr0, lr1, pct), self._anneal(mom0, mom1, pct)
             begin = end
         raise AssertionError("unreachable")
-
-    def lr_at(self, t: int) -> float:
-        return self.lr_and_momentum_at(t)[0]
-
-    def chained_lr(self, lr: float, t: int) -> float:
-        """torch computes OneCycleLR from its own bounds: in a chain it replaces the lr."""
-        return self.lr_at(t)
-
-    def step(self) -> None:
-        super().step()
-        if self.cycle_momentum:
-            _set_momentum(self.optimizer, self.lr_and_momentum_at(self.last_epoch)[1])
 
 
 class ConstantLR(LRScheduler):
@@ -444,7 +456,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return self.annealed(self.T_cur, self.T_i)
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(_LRAndMomentumScheduler):
     """Cyclical learning rates (Smith 2017), exactly as ``torch.optim.lr_scheduler.CyclicLR``.
 
     A cycle is N = step_size_up + step_size_down steps: the lr rises linearly from base_lr to
@@ -527,18 +539,6 @@ class CyclicLR(LRScheduler):
         lr = self.base_lr + (self.max_lr - self.base_lr) * height * scale
         momentum = self.max_momentum - (self.max_momentum - self.base_momentum) * height * scale
         return lr, momentum
-
-    def lr_at(self, t: int) -> float:
-        return self.lr_and_momentum_at(t)[0]
-
-    def chained_lr(self, lr: float, t: int) -> float:
-        """torch computes CyclicLR from its own bounds: in a chain it replaces the lr."""
-        return self.lr_at(t)
-
-    def step(self) -> None:
-        super().step()
-        if self.cycle_momentum:
-            _set_momentum(self.optimizer, self.lr_and_momentum_at(self.last_epoch)[1])
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -641,7 +641,26 @@ def _check_schedulers(kind: str, optimizer: Optimizer, schedulers: Sequence[LRSc
             )
 
 
-class SequentialLR(LRScheduler):
+class _ComposedScheduler(LRScheduler):
+    """A schedule made of ``self.schedulers`` (SequentialLR, ChainedScheduler)."""
+
+    schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own state and each scheduler's."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "schedulers")}
+        state["schedulers"] = [s.state_dict() for s in self.schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict``, the schedulers' states included."""
+        state = dict(state_dict)
+        for s, saved in zip(self.schedulers, state.pop("schedulers"), strict=True):
+            s.load_state_dict(saved)
+        self.__dict__.update(state)
+
+
+class SequentialLR(_ComposedScheduler):
     """Run schedulers one after another, switching at the milestones
     (``torch.optim.lr_scheduler.SequentialLR``).
 
@@ -703,21 +722,8 @@ class SequentialLR(LRScheduler):
         scheduler, start = self._running(t)
         return scheduler.chained_lr(scheduler.base_lr if t == start else lr, t - start)
 
-    def state_dict(self) -> dict[str, Any]:
-        """Its own state and each scheduler's."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "schedulers")}
-        state["schedulers"] = [s.state_dict() for s in self.schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict``, the schedulers' states included."""
-        state = dict(state_dict)
-        for s, saved in zip(self.schedulers, state.pop("schedulers"), strict=True):
-            s.load_state_dict(saved)
-        self.__dict__.update(state)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_ComposedScheduler):
     """Step several schedules at once, each acting on the lr the one before it left
     (``torch.optim.lr_scheduler.ChainedScheduler``).
 
@@ -754,16 +760,3 @@ class ChainedScheduler(LRScheduler):
             s.step()  # moves s on (and cycles its momentum, if it does)
             s._set_lr(s.chained_lr(lr, s.last_epoch))
         self._last_lr = [self.optimizer.lr]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Its own state and each scheduler's."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "schedulers")}
-        state["schedulers"] = [s.state_dict() for s in self.schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict``, the schedulers' states included."""
-        state = dict(state_dict)
-        for s, saved in zip(self.schedulers, state.pop("schedulers"), strict=True):
-            s.load_state_dict(saved)
-        self.__dict__.update(state)
