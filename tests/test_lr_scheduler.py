@@ -676,3 +676,49 @@ def test_random_new_schedules_match_torch(data, name):
         )
     ours, theirs = sequences(name, kwargs)
     np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-15)
+
+
+# --- whole training runs: the schedules drive real optimizers step for step like torch's ------
+
+RUNS = {
+    "sgd_cyclic_momentum": ("SGD", dict(lr=0.1, momentum=0.9), lambda L, o: L.CyclicLR(
+        o, base_lr=0.01, max_lr=0.3, step_size_up=4, mode="triangular2")),
+    "adam_cyclic_beta1": ("Adam", dict(lr=0.1), lambda L, o: L.CyclicLR(
+        o, base_lr=0.01, max_lr=0.2, step_size_up=3, step_size_down=5, mode="exp_range",
+        gamma=0.99)),
+    "adam_warmup_then_restarts": ("Adam", dict(lr=0.2), lambda L, o: L.SequentialLR(
+        o, [L.LinearLR(o, start_factor=0.1, total_iters=5),
+            L.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2, eta_min=0.01)], [5])),
+    "sgd_chain_constant_polynomial": ("SGD", dict(lr=0.3, momentum=0.5), lambda L, o:
+        L.ChainedScheduler([L.ConstantLR(o, factor=0.2, total_iters=6),
+                            L.PolynomialLR(o, total_iters=30, power=2.0)])),
+    "sgd_plateau": ("SGD", dict(lr=0.4, momentum=0.9), lambda L, o: L.ReduceLROnPlateau(
+        o, patience=1, factor=0.5, threshold=1e-3)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_a_scheduled_run_matches_torch_step_for_step(name):
+    opt_name, opt_kwargs, make = RUNS[name]
+    x = np.array([1.5, -2.0, 0.7])
+    loss = lambda x: np.sum(np.log(np.cosh(x)) + 0.025 * x**4)  # noqa: E731
+    grad = lambda x: np.tanh(x) + 0.1 * x**3  # noqa: E731
+    ours_opt = getattr(optim, opt_name)(**opt_kwargs)
+    p = torch.nn.Parameter(torch.tensor(x.copy()))
+    theirs_opt = getattr(torch.optim, opt_name)([p], **opt_kwargs)
+    ours, theirs = make(lr_scheduler, ours_opt), make(torch.optim.lr_scheduler, theirs_opt)
+    plateau = name == "sgd_plateau"
+    for _ in range(40):
+        ours_opt.step(x, grad(x))
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        theirs_opt.step()
+        if plateau:
+            ours.step(loss(x))
+            theirs.step(loss(p.detach().numpy()))
+        else:
+            ours.step()
+            theirs.step()
+    np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-10, atol=1e-14)
+    assert ours_opt.lr == pytest.approx(theirs_opt.param_groups[0]["lr"], rel=1e-10)
+    if plateau:
+        assert ours_opt.lr < 0.4  # the plateau was reached and the lr cut
