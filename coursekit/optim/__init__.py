@@ -12,15 +12,6 @@ from coursekit.optim.adagrad import Adagrad
 from coursekit.optim.adam import Adam, AdamW
 from coursekit.optim.base import Optimizer
 from coursekit.optim.clip import clip_grad_norm, clip_grad_value
-from coursekit.optim.lr_scheduler import (
-    ChainedScheduler,
-    ConstantLR,
-    CosineAnnealingWarmRestarts,
-    CyclicLR,
-    PolynomialLR,
-    ReduceLROnPlateau,
-    SequentialLR,
-)
 from coursekit.optim.nadam import NAdam
 from coursekit.optim.rmsprop import RMSprop
 from coursekit.optim.runner import Trajectory, run
@@ -30,6 +21,4 @@ __all__ = [
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "HeavyBall",
     "Optimizer", "Trajectory", "run", "lr_scheduler",
     "clip_grad_norm", "clip_grad_value",
-    "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "PolynomialLR", "ConstantLR",
-    "SequentialLR", "ChainedScheduler",
 ]  # fmt: skip
