@@ -38,7 +38,8 @@ test: lint
 notebooks: $(STAMP)
 	@$(BIN)/python -c "from conftest import native_blas_family as f; \
 		print('executing the lessons with OpenBLAS kernel family', f())"
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
+		notebooks/[0-9]*.ipynb
 
 exercises: $(STAMP)
 	$(BIN)/coursekit exercises build
