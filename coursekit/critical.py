@@ -79,9 +79,8 @@ def find_critical_point(model: Layer, loss: Loss, X: np.ndarray, y: np.ndarray,
     value, grad, H = measure(theta)
     hess = H.dense()
     mu, taken = float(damping), 0
-    for taken in range(int(steps)):  # noqa: B007 - the count is reported
-        if np.linalg.norm(grad) <= grad_tol:
-            break
+    while taken < int(steps) and np.linalg.norm(grad) > grad_tol:
+        taken += 1
         delta = -np.linalg.solve(hess @ hess + mu * np.eye(len(theta)), hess @ grad)
         new_value, new_grad, new_H = measure(theta + delta)
         if np.linalg.norm(new_grad) < np.linalg.norm(grad):
