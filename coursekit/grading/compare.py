@@ -111,8 +111,10 @@ def _close_message(spec: dict, record: object, hidden: bool) -> tuple[bool, str]
 
 
 def _allclose(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
-    """``|a − b| <= atol + rtol·|b|`` everywhere; equal infinities count as close."""
-    return bool(np.all((a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))))
+    """``|a − b| <= atol + rtol·|b|`` everywhere; where ``b`` is ±inf only ``a == b`` is close."""
+    finite = np.isfinite(b)
+    close = np.abs(a - np.where(finite, b, 0.0)) <= atol + rtol * np.abs(np.where(finite, b, 0.0))
+    return bool(np.all(np.where(finite, close, a == b)))
 
 
 def _equal_message(spec: dict, record: object, hidden: bool,

@@ -50,7 +50,7 @@ class Limits:
     """Limits of one submission's sandbox; every one is a ``coursekit grade`` option."""
 
     memory_mb: int = 4096        # address space of each process (RLIMIT_AS)
-    cpu_seconds: int = 600       # CPU time of each process (RLIMIT_CPU)
+    cpu_seconds: int = 300       # CPU time of each process (RLIMIT_CPU)
     wall_seconds: float = 300.0  # the whole submission, wall clock
     cell_seconds: float = 60.0   # one cell, wall clock (then the next cell runs)
     processes: int = 256         # processes and threads of the sandbox user (RLIMIT_NPROC)
