@@ -607,3 +607,32 @@ def test_reports_give_json_and_a_table():
     table = format_table(result)
     assert "a/06.ipynb (06_adaptive): 2 / 5" in table
     assert "test_adam_step     0 / 3   adam_step: looks like eps inside" in table
+
+
+def test_the_sandbox_also_runs_for_a_normal_user_with_its_limits(tmp_path):
+    """The unprivileged path (bwrap creates a user namespace): run as uid 65534 with the
+    system's python, the sandbox has its own PID namespace, no checkout and a bounded /tmp."""
+    require_sandbox()
+    if os.getuid() != 0 or not Path("/usr/bin/python3").exists():
+        pytest.skip("needs root (to become another user) and /usr/bin/python3")
+    from unittest import mock
+
+    from coursekit.grading import sandbox
+
+    with mock.patch("os.getuid", return_value=1000):
+        args = sandbox._bwrap_args([], None, tmp_mb=8)
+    kept, skip = [], 0
+    for i, arg in enumerate(args):  # root's interpreter is not readable by that user
+        if skip:
+            skip -= 1
+        elif arg == "--ro-bind" and not args[i + 1].startswith(("/usr", str(ROOT / "coursekit"))):
+            skip = 2
+        else:
+            kept.append(arg)
+    code = ("import os; print(os.getpid(), os.path.exists({root!r}))\n"
+            "open('/tmp/big', 'wb').write(b'x' * 2**24)").format(root=str(ROOT / "solutions"))
+    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           *kept, "--", "/usr/bin/python3", "-c", code],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert "No space left on device" in done.stderr
