@@ -223,11 +223,12 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
            assignment: Assignment) -> list[QuestionResult]:
     status: dict[int, dict] = {}
     records: dict[tuple, object] = {}
-    for line in run.lines:
-        if isinstance(line.get("chunk"), int) and line["chunk"] not in status:
+    for line in run.lines:  # the student's process wrote these: data of any shape
+        if type(line.get("chunk")) is int and line["chunk"] not in status:
             status[line["chunk"]] = line
         key = (line.get("q"), line.get("part"), line.get("n"))
-        if "record" in line and key not in records:
+        if "record" in line and all(type(k) in (str, int) for k in key) \
+                and key not in records:
             records[key] = line["record"]
     answer_line = {c.answer_of: status.get(i) for i, c in enumerate(chunks) if c.answer_of}
     part_line = {(c.question.id, c.part): status.get(i) for i, c in enumerate(chunks)
@@ -240,8 +241,12 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
         for key in keys:
             spec = ref.specs[key]
             if key in records:
-                passed, message = judge(spec, records[key], hidden=key[1] == "hidden",
-                                        known=ref.known)
+                try:
+                    passed, message = judge(spec, records[key], hidden=key[1] == "hidden",
+                                            known=ref.known)
+                except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+                        OverflowError):
+                    passed, message = False, f"{spec['what']} could not be read"
                 if passed:
                     continue
                 break
@@ -264,10 +269,10 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
     return scored
 
 
-def _read(path: Path):
-    """``(notebook or None, text, reason)`` for a submission file."""
+def _read(data: bytes):
+    """``(notebook or None, text, reason)`` for a submission file's bytes."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         nb = nbformat.reads(text, as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("no list of cells")
@@ -297,8 +302,9 @@ def grade_notebook(path: Path | str, assignments: dict[str, Assignment], *,
     limits = limits or Limits()
     sandboxed = check_sandbox(unsafe)
     path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    nb, text, unreadable = _read(path)
+    data = path.read_bytes()  # one read: the digest and the graded copy are the same bytes
+    digest = hashlib.sha256(data).hexdigest()
+    nb, text, unreadable = _read(data)
     if assignment is not None:
         if assignment not in assignments:
             raise GradingError(f"no assignment {assignment!r}; have {sorted(assignments)}")

@@ -97,13 +97,15 @@ def forbidden_dirs(packages: list[str]) -> list[Path]:
 
 
 def _python_roots() -> list[str]:
-    """Directories the interpreter and its packages live in, without the course checkout."""
-    checkout = Path(coursekit.__file__).resolve().parents[1]
+    """Directories the interpreter and its packages live in: the installation, the
+    environment, and any other ``site-packages`` on the path (a user site). Never the working
+    directory or a checkout on ``sys.path``: those may hold solutions or the gradebook."""
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     for entry in sys.path:
         path = Path(entry or ".").resolve()
-        if path.is_dir() and not any(path.is_relative_to(r) for r in roots) \
-                and path != checkout and not (path / "coursekit").exists():
+        if path.is_dir() and path.name in ("site-packages", "dist-packages") \
+                and not any(path.is_relative_to(r) for r in roots) \
+                and not (path / "coursekit" / "__init__.py").exists():
             roots.add(path)
     # Keep the paths as the interpreter knows them (symlinks such as the venv's python).
     return sorted({*map(str, roots), sys.prefix, sys.base_prefix})
