@@ -21,6 +21,7 @@ The grader compares the two recordings outside the sandbox. The author's guide i
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -70,8 +71,8 @@ def reference_only(function: Callable) -> Callable:
 # --- plain data -----------------------------------------------------------------------------
 
 def encode_array(value: object) -> dict:
-    """``{"shape", "data"}`` of a float64 array, ``{"none": True}``, or
-    ``{"unsupported": type name}``."""
+    """``{"shape", "float64"}`` of a float64 array (its little-endian bytes in base64: plain
+    numbers, compact for large arrays), ``{"none": True}``, or ``{"unsupported": type name}``."""
     if value is None:
         return {"none": True}
     try:
@@ -79,7 +80,8 @@ def encode_array(value: object) -> dict:
             arr = np.array(value, dtype=np.float64)
     except Exception:  # any object the student returns; its type is all we keep
         return {"unsupported": type(value).__name__}
-    return {"shape": [int(n) for n in arr.shape], "data": arr.ravel().tolist()}
+    return {"shape": [int(n) for n in arr.shape],
+            "float64": base64.b64encode(arr.astype("<f8").tobytes()).decode("ascii")}
 
 
 def encode_value(value: object) -> dict:
@@ -137,25 +139,45 @@ def _expected(expected: object, fallback: Callable[[], object]) -> object:
     return fallback() if expected is _MISSING else expected
 
 
+def _property(of: str | None, expected: object, table: dict) -> None:
+    if of is not None and (of not in table or expected is _MISSING):
+        raise ValueError(f"of={of!r} needs an expected value and one of {sorted(table)}")
+
+
 def assert_close(actual: object, expected: object = _MISSING, what: str = "the answer", *,
                  rtol: float = 1e-7, atol: float = 0.0, mistakes: Iterable[Mistake] = (),
-                 nonfinite_hint: str = "", up_to_sign: bool = False) -> None:
+                 nonfinite_hint: str = "", up_to_sign: bool = False,
+                 of: str | None = None) -> None:
     """``|actual − expected| <= atol + rtol·|expected|`` elementwise, shapes equal (or the same
     for ``−expected`` when ``up_to_sign``, e.g. an eigenvector). A value in ``mistakes`` that
     ``actual`` matches (same tolerance) names that mistake; NaN/inf gets ``nonfinite_hint``.
-    Without ``expected`` the reference is what the instructor's solution passes here."""
+    Without ``expected`` the reference is what the instructor's solution passes here.
+
+    ``of`` compares a property of the raw answer instead, computed by the grader
+    (:data:`coursekit.grading.compare.ARRAY_PROPERTIES`: "shape", "mean", "var", "kurtosis",
+    "max_abs", "first_equals_second"): ``assert_close(W, 2 / 1000, "var W", of="var")``."""
+    from .compare import ARRAY_PROPERTIES
+
+    _property(of, expected, ARRAY_PROPERTIES)
     _check("close", lambda: encode_array(actual), what, lambda record: {
         "expected": encode_array(_expected(expected, lambda: actual)),
         "rtol": float(rtol), "atol": float(atol), "nonfinite_hint": nonfinite_hint,
-        "up_to_sign": bool(up_to_sign),
+        "up_to_sign": bool(up_to_sign), "of": of,
         "mistakes": [[encode_array(value), hint] for value, hint in mistakes]})
 
 
 def assert_equal(actual: object, expected: object = _MISSING, what: str = "the answer",
-                 mistakes: Iterable[Mistake] = ()) -> None:
-    """``actual == expected`` exactly (strings, integers, booleans, None, lists of them)."""
+                 mistakes: Iterable[Mistake] = (), *, of: str | None = None) -> None:
+    """``actual == expected`` exactly (strings, integers, booleans, None, lists of them).
+
+    ``of`` compares a property of the raw answer, computed by the grader
+    (:data:`coursekit.grading.compare.VALUE_PROPERTIES`: "lengths", "all_integers",
+    "distinct_count", "sorted_flat", "in_order", "first_equals_second")."""
+    from .compare import VALUE_PROPERTIES
+
+    _property(of, expected, VALUE_PROPERTIES)
     _check("equal", lambda: encode_value(actual), what, lambda record: {
-        "expected": encode_value(_expected(expected, lambda: actual)),
+        "expected": encode_value(_expected(expected, lambda: actual)), "of": of,
         "mistakes": [[encode_value(value), hint] for value, hint in mistakes]})
 
 

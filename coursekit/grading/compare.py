@@ -14,6 +14,7 @@ never quotes the expected value.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import math
 from collections.abc import Callable
@@ -33,16 +34,21 @@ def safe_type_name(name: object) -> str:
 
 
 def decode_array(record: object) -> np.ndarray | None:
-    """A float64 array from ``{"shape": [...], "data": [...]}``; None if malformed."""
+    """A float64 array from ``{"shape": [...], "float64": base64 of its little-endian
+    bytes}``; None if malformed. The bytes are read as numbers and nothing else."""
     if not isinstance(record, dict):
         return None
-    shape, data = record.get("shape"), record.get("data")
-    if not (isinstance(shape, list) and isinstance(data, list)
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in data)
-            and math.prod(shape) == len(data)):
+    shape, data = record.get("shape"), record.get("float64")
+    if not (isinstance(shape, list) and isinstance(data, str) and len(shape) <= 32
+            and all(type(n) is int and n >= 0 for n in shape)):
         return None
-    return np.asarray(data, dtype=np.float64).reshape(shape)
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(raw) != 8 * math.prod(shape):
+        return None
+    return np.frombuffer(raw, dtype="<f8").astype(np.float64).reshape(shape)
 
 
 def _same(a: object, b: object) -> bool:
@@ -68,6 +74,37 @@ def _shown(value: object, known: frozenset[str]) -> str:
     return repr(value) if ok(value) else f"a {safe_type_name(type(value).__name__)} value"
 
 
+def _flat(value: object) -> list:
+    if not isinstance(value, list):
+        raise TypeError("not a list of lists")
+    return [x for part in value for x in (part if isinstance(part, list) else [part])]
+
+
+def _kurtosis(a: np.ndarray) -> float:
+    centred = a - a.mean()
+    return float(np.mean(centred**4) / np.var(a) ** 2)
+
+
+# Properties of a student's raw answer, computed here in the grader rather than by test code
+# in the student's process (``assert_close(W, 2 / 1000, "the variance of W", of="var")``).
+ARRAY_PROPERTIES = {
+    "shape": lambda a: np.asarray(a.shape, dtype=np.float64),
+    "mean": lambda a: np.float64(a.mean()),
+    "var": lambda a: np.float64(a.var()),
+    "kurtosis": _kurtosis,
+    "max_abs": lambda a: np.float64(np.max(np.abs(a))),
+    "first_equals_second": lambda a: np.float64(a.shape[0] == 2 and np.array_equal(a[0], a[1])),
+}
+VALUE_PROPERTIES = {
+    "lengths": lambda v: [len(part) for part in v],
+    "all_integers": lambda v: all(type(x) is int for x in _flat(v)),
+    "distinct_count": lambda v: len(set(_flat(v))),
+    "sorted_flat": lambda v: sorted(_flat(v)),
+    "in_order": lambda v: _flat(v) == list(range(len(_flat(v)))),
+    "first_equals_second": lambda v: len(v) == 2 and v[0] == v[1],
+}
+
+
 def _close_message(spec: dict, record: object, hidden: bool) -> tuple[bool, str]:
     what = spec["what"]
     if not isinstance(record, dict):
@@ -80,6 +117,9 @@ def _close_message(spec: dict, record: object, hidden: bool) -> tuple[bool, str]
     act, exp = decode_array(record), decode_array(spec["expected"])
     if act is None:
         return False, f"{what} could not be read"
+    if spec.get("of"):
+        with np.errstate(all="ignore"):
+            act = np.asarray(ARRAY_PROPERTIES[spec["of"]](act), dtype=np.float64)
     rtol, atol = float(spec.get("rtol", 1e-7)), float(spec.get("atol", 0.0))
     if act.shape != exp.shape:
         hint = " (transposed?)" if act.shape == exp.shape[::-1] and act.ndim > 1 else ""
@@ -124,6 +164,11 @@ def _equal_message(spec: dict, record: object, hidden: bool,
         got = safe_type_name(record.get("unsupported")) if isinstance(record, dict) else "?"
         return False, f"{what} should be a plain value (str, number, list); got {got}"
     actual, expected = record["value"], spec["expected"]["value"]
+    if spec.get("of"):
+        try:
+            actual = VALUE_PROPERTIES[spec["of"]](actual)
+        except (TypeError, ValueError, KeyError):
+            return False, f"{what} could not be computed from the answer (a list of lists?)"
     if _same(actual, expected):
         return True, ""
     for value, hint in spec.get("mistakes", []):

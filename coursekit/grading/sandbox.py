@@ -56,7 +56,7 @@ class Limits:
     processes: int = 256         # processes and threads of the sandbox user (RLIMIT_NPROC)
     file_mb: int = 64            # largest file written (RLIMIT_FSIZE)
     tmp_mb: int = 256            # private /tmp (tmpfs size)
-    output_mb: int = 64          # what the runner may report to the grader
+    output_mb: int = 256         # what the runner may report to the grader
 
 
 @dataclass
