@@ -57,6 +57,9 @@ WRONG = tomllib.loads((CASES / "wrong_answers.toml").read_text())["wrong"]
 HOSTILE = tomllib.loads((CASES / "hostile.toml").read_text())["submission"]
 ASSIGNMENTS = load_assignments(SOLUTIONS)
 TOKEN = "coursekit-hostile-survivor-7f3a"
+# Labels this process's sandboxes: other graders may run on the same machine.
+SANDBOX_TAG = f"coursekit-test-sandbox-{os.getpid()}-{time.time_ns()}"
+os.environ["COURSEKIT_SANDBOX_TAG"] = SANDBOX_TAG
 
 
 def require_sandbox() -> None:
@@ -307,7 +310,7 @@ def test_hostile_submissions_change_nothing_outside_their_sandbox(graded):
 
 def test_no_process_of_a_submission_outlives_its_grading(graded):
     assert processes_with(TOKEN) == []
-    assert processes_with("coursekit.grading.runner") == []
+    assert processes_with(SANDBOX_TAG) == []
 
 
 def test_feedback_never_echoes_hidden_tests_or_the_students_text(graded):
@@ -382,7 +385,8 @@ def test_killing_the_grader_mid_batch_keeps_finished_results_and_a_rerun_resumes
     book = tmp_path / "g.sqlite"
     command = [sys.executable, "-m", "coursekit.cli", "grade", str(folder), "--jobs", "1",
                "--gradebook", str(book)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    tag = f"{SANDBOX_TAG}-killed"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COURSEKIT_SANDBOX_TAG=tag)
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -402,7 +406,7 @@ def test_killing_the_grader_mid_batch_keeps_finished_results_and_a_rerun_resumes
         kept = db.execute("SELECT submission, score FROM submissions").fetchall()
     assert 1 <= len(kept) < 4 and all(score == 5 for _, score in kept)
     time.sleep(1)
-    assert processes_with("coursekit.grading.runner") == []
+    assert processes_with(tag) == []  # --die-with-parent and the PID namespace
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stderr.count("graded ") == 4 - len(kept)

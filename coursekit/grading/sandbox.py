@@ -178,7 +178,10 @@ def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as scratch:
         blocker = Path(scratch) / "blocked.py"
         blocker.write_text("raise ImportError('this package is not available in this exercise')\n")
-        runner = [sys.executable, "-m", "coursekit.grading.runner", str(write_fd)]
+        # COURSEKIT_SANDBOX_TAG labels the sandbox's command line (tests find their own).
+        tag = [os.environ["COURSEKIT_SANDBOX_TAG"]] if os.environ.get("COURSEKIT_SANDBOX_TAG") \
+            else []
+        runner = [sys.executable, "-m", "coursekit.grading.runner", str(write_fd), *tag]
         job = dict(job, workdir="/tmp/work" if sandboxed else str(Path(scratch) / "work"),
                    sandboxed=sandboxed)
         if sandboxed:
