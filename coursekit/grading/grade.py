@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -163,8 +164,9 @@ def reference(assignment: Assignment, limits: Limits, *, sandboxed: bool = True)
         text = assignment.path.read_text(encoding="utf-8")
         nb = nbformat.reads(text, as_version=4)
         chunks = plan(nb, assignment, strip=False)
-        generous = Limits(**{**limits.__dict__, "wall_seconds": max(limits.wall_seconds, 600.0),
-                             "cell_seconds": max(limits.cell_seconds, 300.0)})
+        # The instructor's code gets the default limits, whatever a batch set for students.
+        generous = Limits(wall_seconds=max(limits.wall_seconds, 600.0),
+                          cell_seconds=max(limits.cell_seconds, 300.0))
         run = run_job(_job(chunks, "reference", generous, assignment.path.name, text), generous,
                       sandboxed=sandboxed)
         where = f"solutions/{assignment.path.name}"
@@ -351,8 +353,6 @@ def grade_many(
     there); ``skip(path)`` may return an earlier result to reuse instead of grading. A
     submission that cannot be graded gets a result with ``error`` set and never stops the
     others. Results come back in the order of ``paths``."""
-    import os
-
     jobs = max(1, jobs or os.cpu_count() or 1)
     check_sandbox(options.get("unsafe", False))
     results: dict[int, GradeResult] = {}
