@@ -643,3 +643,23 @@ def test_the_sandbox_also_runs_for_a_normal_user_with_its_limits(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["2", "False"], done.stderr
     assert "No space left on device" in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_visible_tests_self_check_in_the_students_own_notebook(name):
+    """In a notebook the checks assert in-kernel: the exercise with the instructor's answers
+    passes its visible tests, and a wrong answer fails there with the grader's message."""
+    namespace: dict = {}
+    for cell in make_submission(name).cells:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, f"<{name}:{grade_id(cell)}>", "exec"), namespace)
+    case = next(c for c in WRONG if c["assignment"] == name)
+    namespace = {}
+    failure = None
+    for cell in make_submission(name, {case["answer"]: case["source"]}).cells:
+        if cell.cell_type == "code" and failure is None:
+            try:
+                exec(compile(cell.source, f"<{name}:{grade_id(cell)}>", "exec"), namespace)
+            except (AssertionError, ValueError, TypeError) as exc:
+                failure = (grade_id(cell), str(exc))
+    assert failure is not None and failure[0] == case["question"], failure
