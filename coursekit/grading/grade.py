@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -218,6 +218,8 @@ def _stopped(line: dict | None, run: RunResult, limits: Limits) -> str:
                 "memory limit)")
     if line.get("status") == "timeout":
         return f"timed out after {limits.cell_seconds:g} s (an endless loop?)"
+    if line.get("status") == "died":
+        return "stopped the process (os._exit, a crash, or the memory limit)"
     return f"raised {_exception(line.get('error'))}"
 
 
@@ -269,6 +271,44 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
             continue
         scored.append(QuestionResult(q.id, 0.0, q.points, message))
     return scored
+
+
+def _record(chunks: list[Chunk], limits: Limits, name: str, text: str, sandboxed: bool,
+            forbidden: list[str], restarts: int = 2) -> RunResult:
+    """Run the student's plan (step 3). If the process dies in a chunk (os._exit, a crash,
+    the memory limit) the chunk is marked ``"died"`` and a fresh sandbox replays the student's
+    cells that had finished, then runs the rest — at most ``restarts`` times, within the
+    submission's wall-clock limit."""
+    start = time.monotonic()
+    todo = list(range(len(chunks)))
+    merged = RunResult()
+    while True:
+        budget = limits.wall_seconds - (time.monotonic() - start)
+        part = [chunks[i] for i in todo]
+        run = run_job(_job(part, "record", replace(limits, wall_seconds=budget), name, text),
+                      replace(limits, wall_seconds=budget), sandboxed=sandboxed,
+                      forbidden=forbidden)
+        finished = {}
+        for line in run.lines:
+            if type(line.get("chunk")) is int and 0 <= line["chunk"] < len(todo):
+                line = dict(line, chunk=todo[line["chunk"]])
+                finished.setdefault(line["chunk"], line)
+            if "chunk" not in line or line["chunk"] in finished:
+                merged.lines.append(line)
+        merged.timed_out, merged.truncated = run.timed_out, run.truncated
+        merged.stderr, merged.returncode = run.stderr, run.returncode
+        died = next((i for i in todo if i not in finished), None)
+        if died is None or run.timed_out or run.truncated or restarts <= 0 \
+                or limits.wall_seconds - (time.monotonic() - start) < 5:
+            break
+        restarts -= 1
+        merged.lines.append({"chunk": died, "status": "died", "error": ""})
+        replay = [i for i in todo[:todo.index(died)] if chunks[i].question is None
+                  and finished[i].get("status") == "ok"]
+        todo = replay + todo[todo.index(died) + 1:]
+        # Replayed cells report again; only their first report counts.
+    merged.seconds = time.monotonic() - start
+    return merged
 
 
 def _read(data: bytes):
@@ -323,8 +363,7 @@ def grade_notebook(path: Path | str, assignments: dict[str, Assignment], *,
     else:
         ref = reference(chosen, limits, sandboxed=sandboxed)
         chunks = plan(nb, chosen, strip=True)
-        run = run_job(_job(chunks, "record", limits, path.name, text), limits,
-                      sandboxed=sandboxed, forbidden=chosen.forbidden_imports)
+        run = _record(chunks, limits, path.name, text, sandboxed, chosen.forbidden_imports)
         result.questions = _score(chunks, run, ref, limits, chosen)
     if not sandboxed:
         for q in result.questions:
