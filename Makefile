@@ -17,15 +17,26 @@ test notebooks: export MKL_NUM_THREADS = 1
 
 setup: $(STAMP)
 
+# The instructor's checkout (it has solutions/) also installs the autograder (nbgrader); a
+# student release does not, so students never see nbgrader's menus.
+COMMA := ,
+EXTRAS := dev$(if $(wildcard solutions),$(COMMA)instructor,)
+
+# pip's own progress (one line per package, download bars) so the first run is never silent.
 $(STAMP): pyproject.toml
+	@echo "[1/3] creating $(VENV) (first run only)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
-		| grep -v "is ignored: it is neither a file nor a directory" || true
-	$(BIN)/python -c "import coursekit, torch, nbval, nbgrader"
+	@echo "[2/3] installing coursekit[$(EXTRAS)] into $(VENV): about 2 minutes the first time, ~1.8 GB"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on \
+		-e '.[$(EXTRAS)]' 2>&1 | grep --line-buffered -v "is ignored: it is neither" || true
+	@echo "[3/3] checking the install"
+	$(BIN)/python -c "import coursekit, torch, nbval$(if $(wildcard solutions),$(COMMA) nbgrader,)"
 	touch $(STAMP)
 
+# JupyterLab's root is the course folder (notebooks/ and exercises/ both reachable); it opens
+# the course home.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
+	$(BIN)/jupyter lab $(ROOT_FLAG) START_HERE.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@
     coursekit exercises build [--check]
     coursekit present LESSON [--port N] [--ip ADDR] [--no-browser]
     coursekit site [--out DIR]
+    coursekit release DIR
 
 Each subcommand is a ``register_*`` function adding its parser and a ``_run_*`` function
 calling into the library; add a new one the same way.
@@ -12,6 +13,7 @@ calling into the library; add a new one the same way.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import threading
@@ -161,12 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
     register_exercises(sub)
     register_present(sub)
     register_site(sub)
+    if importlib.util.find_spec("coursekit.release"):  # not in a student release
+        from coursekit.release import register_release
+
+        register_release(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("coursekit."):
+            raise
+        print(f"coursekit {args.command}: an instructor command; this copy of the course "
+              f"(a student release) does not include {exc.name}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
