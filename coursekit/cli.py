@@ -119,7 +119,8 @@ def _run_present(args: argparse.Namespace) -> int:
     from coursekit.present import present
 
     try:
-        return present(args.lesson, port=args.port, ip=args.ip, open_browser=not args.no_browser)
+        return present(args.lesson, port=args.port, ip=args.ip, open_browser=not args.no_browser,
+                       cull_after=args.cull_after)
     except ValueError as exc:
         print(f"coursekit present: {exc}", file=sys.stderr)
         return 2
@@ -134,6 +135,8 @@ def register_present(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ip", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for a room)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--cull-after", type=float, default=120.0, metavar="SECONDS",
+                   help="shut down the kernel of a closed page after this long (default 120)")
     p.set_defaults(run=_run_present)
 
 

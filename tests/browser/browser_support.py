@@ -220,11 +220,12 @@ def start_lab(base: Path, notebooks: Iterable[Path], timeout: float = 180.0) -> 
     return server
 
 
-def start_present(base: Path, lesson: str, timeout: float = 180.0) -> Server:
+def start_present(base: Path, lesson: str, timeout: float = 180.0,
+                  extra: Iterable[str] = ()) -> Server:
     """``coursekit present LESSON`` (Voilà) on a free port, as a student's command would."""
     port = free_port()
     argv = [sys.executable, "-m", "coursekit.cli", "present", lesson, f"--port={port}",
-            "--no-browser"]
+            "--no-browser", *extra]
     server = _start(argv, base, jupyter_env(base), REPO, port, token="")
     try:
         server.wait_ready(None, timeout)

@@ -18,6 +18,11 @@ LESSON = next((p for p in LESSONS if p.name.startswith("05_")), LESSONS[0] if LE
 WIDGET_IMG = ".coursekit-explorer .widget-output img, .widget-interact .widget-output img"
 TIMEOUT_MS = 240_000  # Voilà runs the whole lesson before the widget appears
 STALL_S = 60.0  # no new cell on the page for this long: the run is stuck
+# A closed page's kernel must be gone within CULL_BOUND seconds. Not much shorter: while Voilà
+# streams the page no browser is connected yet, and under load (8 s) the culler took a kernel
+# between two cells.
+CULL_AFTER = 30
+CULL_BOUND = 75.0
 
 
 def stored_figure_areas(nb: nbformat.NotebookNode) -> list[int]:
@@ -36,7 +41,8 @@ def stored_figure_areas(nb: nbformat.NotebookNode) -> list[int]:
 def present_server(browser, tmp_path_factory):
     if LESSON is None:
         pytest.skip("no widget lesson in notebooks/ yet")
-    server = start_present(tmp_path_factory.mktemp("present"), LESSON.name[:2])
+    server = start_present(tmp_path_factory.mktemp("present"), LESSON.name[:2],
+                           extra=[f"--cull-after={CULL_AFTER}"])
     try:
         yield server
     finally:
@@ -114,3 +120,26 @@ def test_present_serves_lesson_as_lecture_dashboard_with_live_slider(
                           f"{type(exc).__name__}: {exc}", stacklevel=1)
         finally:
             context.close()
+
+
+def test_closing_the_page_shuts_its_kernel_down(browser, present_server):
+    """A closed tab gives its kernel back (Jupyter Server's culler, no page connected), while
+    an open page keeps it however long it sits idle."""
+    before = set(present_server.kernel_pids())
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(present_server.url(""), wait_until="commit", timeout=TIMEOUT_MS)
+        wait_for_dashboard(page)
+        mine = set(present_server.kernel_pids()) - before
+        assert len(mine) == 1, f"expected one new kernel for the page, got {mine}"
+        page.wait_for_timeout((CULL_AFTER + 4) * 1000)  # idle but connected: kept
+        assert mine <= set(present_server.kernel_pids()), "an open page lost its kernel"
+    finally:
+        context.close()
+    closed = time.monotonic()
+    while mine & set(present_server.kernel_pids()):
+        assert time.monotonic() - closed < CULL_BOUND, \
+            f"kernel {mine} still running {CULL_BOUND:.0f} s after its page was closed"
+        time.sleep(1.0)
+    print(f"kernel gone {time.monotonic() - closed:.1f} s after the page closed")
