@@ -206,6 +206,8 @@ def explorer(render: Callable[..., Rendered], **controls) -> widgets.VBox:
 
     for control in controls.values():
         control.observe(update, names="value")
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"  # full labels, never "momentu…"
     update()
     row = widgets.Layout(flex_flow="row wrap")  # many sliders wrap instead of overflowing
     controls_row = widgets.HBox(list(controls.values()), layout=row)
