@@ -13,7 +13,7 @@ test notebooks: export OPENBLAS_NUM_THREADS = 1
 test notebooks: export OMP_NUM_THREADS = 1
 test notebooks: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test lint notebooks exercises present site bench clean
+.PHONY: setup lab test lint notebooks exercises present site bench clean axe
 
 setup: $(STAMP)
 
@@ -41,7 +41,14 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
+# axe-core for the browser tests' accessibility checks (from npm; the tests skip without it,
+# and fail under COURSEKIT_REQUIRE_BROWSER=1).
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	-npm install --prefix .cache/npm --no-audit --no-fund axe-core@4.14.1
+
+test: lint $(AXE)
 	$(BIN)/pytest tests notebooks $(NBVAL) -n 2 --dist loadfile
 
 notebooks: $(STAMP)
@@ -61,4 +68,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache _site
+	rm -rf $(VENV) .pytest_cache .ruff_cache _site .cache

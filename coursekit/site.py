@@ -64,6 +64,21 @@ WIDGET_CSS = """<style>
 .ck-note { color: #666; font-size: .85rem; font-style: italic; }
 .ck-nav { font-family: system-ui, sans-serif; padding: .5rem 1rem; border-bottom: 1px solid #ddd; }
 .ck-nav a { margin-right: 1.5rem; }
+/* WCAG 2.1 AA contrast (≥ 4.5:1 on the code background #f5f5f5): the lab theme's prompts
+   (#b0b0b0), numbers (#080), operators (#a2f) and comments (#408080) fall short. */
+:root { --jp-mirror-editor-number-color: #006400; --jp-mirror-editor-operator-color: #7a1fb8;
+        --jp-mirror-editor-meta-color: #7a1fb8; --jp-mirror-editor-comment-color: #2f5f5f;
+        --jp-mirror-editor-atom-color: #3030c0; --jp-mirror-editor-bracket-color: #5c5c45;
+        --jp-mirror-editor-quote-color: #006400; --jp-mirror-editor-hr-color: #5c5c5c;
+        --jp-mirror-editor-keyword-color: #006400; --jp-mirror-editor-builtin-color: #006400;
+        --jp-mirror-editor-error-color: #c00000; --jp-cell-prompt-not-active-font-color: #595959;
+        --jp-cell-inprompt-font-color: #1f5f95; --jp-cell-outprompt-font-color: #9c4127; }
+.jp-InputPrompt, .jp-OutputPrompt { color: #595959 !important; opacity: 1 !important; }
+.highlight .c, .highlight .c1, .highlight .cm, .highlight .ch, .highlight .cs,
+.highlight .cpf { color: #2f5f5f !important; }
+.highlight .m, .highlight .mf, .highlight .mi, .highlight .mh, .highlight .mo,
+.highlight .il { color: #006400 !important; }
+.highlight .o, .highlight .ow { color: #7a1fb8 !important; }
 </style>"""
 BOXES = {"VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel", "AccordionModel", "TabModel"}
 SLIDERS = {"FloatSliderModel", "IntSliderModel", "FloatLogSliderModel"}

@@ -10,7 +10,13 @@ import warnings
 
 import nbformat
 import pytest
-from browser_support import KernelTraffic, move_slider, start_present, widget_lessons
+from browser_support import (
+    KernelTraffic,
+    check_frontend_accessibility,
+    move_slider,
+    start_present,
+    widget_lessons,
+)
 
 LESSONS = widget_lessons()
 # The issue's example lesson (05, momentum) when it has a widget, else the first widget lesson.
@@ -143,3 +149,15 @@ def test_closing_the_page_shuts_its_kernel_down(browser, present_server):
             f"kernel {mine} still running {CULL_BOUND:.0f} s after its page was closed"
         time.sleep(1.0)
     print(f"kernel gone {time.monotonic() - closed:.1f} s after the page closed")
+
+
+def test_dashboard_accessibility_with_axe(browser, present_server):
+    """axe-core (WCAG 2.1 A/AA) on the Voilà dashboard once the lesson has run."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(present_server.url(""), wait_until="commit", timeout=TIMEOUT_MS)
+        wait_for_dashboard(page)
+        check_frontend_accessibility(page, f"Voilà {LESSON.stem}")
+    finally:
+        context.close()
