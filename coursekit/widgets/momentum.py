@@ -183,8 +183,8 @@ class MomentumView(WidgetView):
         self.path_legend.get_texts()[1].set_text(method)
         self.loss_legend.get_texts()[1].set_text(method)
         self.ax_loss.set_xlim(0, steps)
-        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g} "
-                               f"(best GD {q.optimal_gd_rate(kappa):.4g})")
+        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g}\n"
+                                    f"(best GD {q.optimal_gd_rate(kappa):.4g})")
         log_lr, betas, rates = rate_map(kappa, nesterov)
         image, best, boundary = _map_layers(kappa, nesterov)
         self.image.set_data(image)
@@ -196,8 +196,8 @@ class MomentumView(WidgetView):
             i, j = np.unravel_index(np.argmin(rates), rates.shape)
             star, name = (10.0 ** log_lr[j], betas[i]), "best on this map"
         self.star.set_data([np.log10(star[0])], [star[1]])
-        self.map_legend.get_texts()[2].set_text(f"{name}: α={star[0]:.3g}, β={star[1]:.3g}")
-        self.ax_map.title.set_text(f"{method}: convergence rate over (α, β)")
+        self.map_legend.get_texts()[2].set_text(f"{name}:\nα={star[0]:.3g}, β={star[1]:.3g}")
+        self.ax_map.title.set_text(f"{method}:\nconvergence rate over (α, β)")
 
     def update(self, lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
                condition_number: float = 100.0, steps: int = STEPS) -> dict:
@@ -220,7 +220,7 @@ class MomentumView(WidgetView):
         with np.errstate(over="ignore", divide="ignore"):
             envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
         self.envelope.set_data(k, np.clip(envelope, lo, hi))
-        self.rates.set_text(f"rate ρ = {format_rate(info['rate'])}   "
+        self.rates.set_text(f"rate ρ = {format_rate(info['rate'])}\n"
                             f"GD, same α: {format_rate(info['gd_rate'])}")
         self.current.set_data([np.log10(info["lr"])], [info["beta"]])
         info.update(xlim=self.ax_path.get_xlim(), ylim=self.ax_path.get_ylim(),
