@@ -53,10 +53,8 @@ def voila_argv(notebook: Path, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
     connection files go to Jupyter's runtime dir (``JUPYTER_RUNTIME_DIR``) instead of /tmp.
     Jupyter Server's culler shuts down a kernel that no page is connected to after
     ``cull_after`` seconds idle (checked every quarter of that); a connected kernel is never
-    culled, however long the lecturer talks. Keep it well above a lesson's longest pause:
-    while Voilà still streams the page, the browser is not yet connected, and on a loaded
-    machine (2 cores, load 15) a kernel sat idle for 9 s between two cells and was culled
-    with ``cull_after=8``.
+    culled, however long the lecturer talks, and neither is one no page has connected to yet
+    (Voilà runs the lesson before the browser connects: :mod:`coursekit.present_kernels`).
     """
     from jupyter_core.paths import jupyter_runtime_dir
 
@@ -69,6 +67,8 @@ def voila_argv(notebook: Path, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
     argv = [str(notebook), f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
             f"--Voila.connection_dir_root={runtime}", "--strip_sources=True",
             "--show_tracebacks=True", "--theme=light",
+            "--VoilaConfiguration.multi_kernel_manager_class="
+            "coursekit.present_kernels.ClosedPageKernelManager",
             f"--MappingKernelManager.cull_idle_timeout={int(cull_after)}",
             f"--MappingKernelManager.cull_interval={max(1, int(cull_after) // 4)}",
             "--MappingKernelManager.cull_connected=False"]

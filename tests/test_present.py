@@ -68,9 +68,33 @@ def test_voila_argv_culls_kernels_whose_page_is_gone_but_never_a_connected_one(t
     assert "--MappingKernelManager.cull_idle_timeout=20" in argv
     assert "--MappingKernelManager.cull_interval=5" in argv
     assert "--MappingKernelManager.cull_connected=False" in argv
+    assert ("--VoilaConfiguration.multi_kernel_manager_class="
+            "coursekit.present_kernels.ClosedPageKernelManager") in argv
     assert "--MappingKernelManager.cull_idle_timeout=120" in voila_argv(tmp_path / "x.ipynb")
     with pytest.raises(ValueError, match="cull_after must be at least 1 second; got 0"):
         voila_argv(tmp_path / "x.ipynb", cull_after=0)
+
+
+def test_a_kernel_is_culled_only_after_a_page_connected_to_it(monkeypatch):
+    import asyncio
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    from coursekit.present_kernels import ClosedPageKernelManager
+
+    culled = []
+
+    async def parent_cull(self, kernel_id):
+        culled.append(kernel_id)
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "cull_kernel_if_idle", parent_cull)
+    manager = ClosedPageKernelManager(cull_idle_timeout=1)
+    manager._kernel_connections.update(loading=0, closed=0)
+    manager.notify_connect("closed")
+    manager.notify_disconnect("closed")
+    for kernel_id in ("loading", "closed"):
+        asyncio.run(manager.cull_kernel_if_idle(kernel_id))
+    assert culled == ["closed"]
 
 
 @pytest.mark.parametrize("port", [0, -1, 65536])
