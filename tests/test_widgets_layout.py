@@ -185,22 +185,34 @@ LEGEND_OVER_DATA = {"momentum", "ravine", "damped_newton"}
 RACE_KNOWN = {"race"}
 
 
+_checked: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+
+
+def checked(case, style_name: str) -> tuple[list[str], list[str]]:
+    """(layout problems, legend problems) of one render, computed once for both tests."""
+    key = (_ids(case), style_name)
+    if key not in _checked:
+        _, render, params = case
+        figure = render(**params).figure
+        _checked[key] = (layout_problems(figure, style_name), legend_problems(figure))
+    return _checked[key]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_widget_fits_its_figure_in_both_styles_at_slider_extremes(case, style):
-    name, render, params = case
+    name = case[0]
     if name in RACE_KNOWN:
         pytest.xfail("race: crosses on the edge and tick labels at the extremes (known)")
-    figure = render(**params).figure
-    problems = layout_problems(figure, style)
+    problems, _ = checked(case, style)
     assert not problems, f"{name} ({style}): " + "; ".join(problems[:6])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_widget_legends_cover_no_data_at_slider_extremes(case, style):
-    name, render, params = case
+    name = case[0]
     if name in LEGEND_OVER_DATA:
         pytest.xfail(f"{name}: a legend inside a panel whose data moves (known, issue 19)")
-    problems = legend_problems(render(**params).figure)
+    _, problems = checked(case, style)
     assert not problems, f"{name} ({style}): " + "; ".join(problems[:6])
 
 

@@ -22,9 +22,8 @@ LESSON = next((p for p in LESSONS if p.name.startswith("05_")), LESSONS[0] if LE
 WIDGET_IMG = ".coursekit-explorer .widget-output img, .widget-interact .widget-output img"
 TIMEOUT_MS = 240_000  # Voilà runs the whole lesson before the widget appears
 STALL_S = 60.0  # no new cell on the page for this long: the run is stuck
-# A closed page's kernel must be gone within CULL_BOUND seconds. Not much shorter: while Voilà
-# streams the page no browser is connected yet, and under load (8 s) the culler took a kernel
-# between two cells.
+# A closed page's kernel must be gone within CULL_BOUND seconds (the page-loading kernel is
+# spared by coursekit.present_kernels however long the lesson takes to run).
 CULL_AFTER = 30
 CULL_BOUND = 75.0
 
