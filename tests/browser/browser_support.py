@@ -547,15 +547,18 @@ AXE = Path(os.environ.get("COURSEKIT_AXE",
 AXE_HINT = (f"axe-core not found at {AXE}: install it with `make axe` "
             "(npm install --prefix .cache/npm axe-core)")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_RUN_JS = """async tags => {
-    const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+AXE_RUN_JS = """async ([tags, scope]) => {
+    const context = scope ? document.querySelector(scope) : document;
+    const result = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
     return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
         nodes: v.nodes.length, target: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
 }"""
 
 
-def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations on the page, those of the given impacts."""
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical"),
+                   scope: str | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page (or inside the element ``scope``
+    selects), those of the given impacts."""
     if not AXE.is_file():
         import pytest
 
@@ -564,7 +567,7 @@ def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> 
         pytest.skip(AXE_HINT)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    return [v for v in page.evaluate(AXE_RUN_JS, AXE_TAGS) if v["impact"] in impacts]
+    return [v for v in page.evaluate(AXE_RUN_JS, [AXE_TAGS, scope]) if v["impact"] in impacts]
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -578,18 +581,21 @@ def format_violations(violations: list[dict]) -> str:
 FRONTEND_KNOWN = {
     "image-alt": "JupyterLab's image renderer writes no alt attribute; coursekit's figures "
                  "carry their alt text in the output metadata, which the site uses",
-    "aria-input-field-name": "ipywidgets' slider handle (noUiSlider) has no accessible name",
+    "aria-input-field-name": "ipywidgets' slider handles (noUiSlider) and JupyterLab's "
+                             "CodeMirror cell editors have no accessible name",
     "scrollable-region-focusable": "JupyterLab's scrolling output areas are not focusable",
     "color-contrast": "JupyterLab theme colours (prompts, code tokens)",
     "label": "ipywidgets' readout text fields have no programmatic label",
+    "button-name": "JupyterLab's collapse-heading button in the cell prompt has no text",
+    "aria-required-children": "JupyterLab's windowed notebook viewport (role=feed children)",
 }
 
 
-def check_frontend_accessibility(page, where: str) -> None:
+def check_frontend_accessibility(page, where: str, scope: str | None = None) -> None:
     """Fail on an unexpected serious/critical violation; xfail when only known ones remain."""
     import pytest
 
-    violations = axe_violations(page)
+    violations = axe_violations(page, scope=scope)
     unknown = [v for v in violations if v["id"] not in FRONTEND_KNOWN]
     assert not unknown, f"{where}: " + format_violations(unknown)
     if violations:
