@@ -13,24 +13,42 @@ test notebooks: export OPENBLAS_NUM_THREADS = 1
 test notebooks: export OMP_NUM_THREADS = 1
 test notebooks: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test lint notebooks exercises present site bench clean
+.PHONY: setup lab test lint notebooks exercises present site bench clean axe
 
 setup: $(STAMP)
 
+# The instructor's checkout (it has solutions/) also installs the autograder (nbgrader); a
+# student release does not, so students never see nbgrader's menus.
+COMMA := ,
+EXTRAS := dev$(if $(wildcard solutions),$(COMMA)instructor,)
+
+# pip's own progress (one line per package, download bars) so the first run is never silent.
 $(STAMP): pyproject.toml
+	@echo "[1/3] creating $(VENV) (first run only)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
-		| grep -v "is ignored: it is neither a file nor a directory" || true
-	$(BIN)/python -c "import coursekit, torch, nbval, nbgrader"
+	@echo "[2/3] installing coursekit[$(EXTRAS)] into $(VENV): about 2 minutes the first time, ~1.8 GB"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on \
+		-e '.[$(EXTRAS)]' 2>&1 | grep --line-buffered -v "is ignored: it is neither" || true
+	@echo "[3/3] checking the install"
+	$(BIN)/python -c "import coursekit, torch, nbval$(if $(wildcard solutions),$(COMMA) nbgrader,)"
 	touch $(STAMP)
 
+# JupyterLab's root is the course folder (notebooks/ and exercises/ both reachable); it opens
+# the course home.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
+	$(BIN)/jupyter lab $(ROOT_FLAG) START_HERE.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
+# axe-core for the browser tests' accessibility checks (from npm; the tests skip without it,
+# and fail under COURSEKIT_REQUIRE_BROWSER=1).
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	-npm install --prefix .cache/npm --no-audit --no-fund axe-core@4.14.1
+
+test: lint $(AXE)
 	$(BIN)/pytest tests notebooks $(NBVAL) -n 2 --dist loadfile
 
 # The stored outputs must not depend on the BLAS kernels: `make test` checks every lesson under
@@ -55,4 +73,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache _site
+	rm -rf $(VENV) .pytest_cache .ruff_cache _site .cache

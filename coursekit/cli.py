@@ -5,6 +5,7 @@
     coursekit exercises build [--check]
     coursekit present LESSON [--port N] [--ip ADDR] [--no-browser]
     coursekit site [--out DIR]
+    coursekit release DIR
 
 Each subcommand is a ``register_*`` function adding its parser and a ``_run_*`` function
 calling into the library; add a new one the same way.
@@ -13,6 +14,7 @@ calling into the library; add a new one the same way.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import threading
@@ -178,7 +180,8 @@ def _run_present(args: argparse.Namespace) -> int:
     from coursekit.present import present
 
     try:
-        return present(args.lesson, port=args.port, ip=args.ip, open_browser=not args.no_browser)
+        return present(args.lesson, port=args.port, ip=args.ip, open_browser=not args.no_browser,
+                       cull_after=args.cull_after)
     except ValueError as exc:
         print(f"coursekit present: {exc}", file=sys.stderr)
         return 2
@@ -193,6 +196,8 @@ def register_present(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ip", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for a room)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--cull-after", type=float, default=120.0, metavar="SECONDS",
+                   help="shut down the kernel of a closed page after this long (default 120)")
     p.set_defaults(run=_run_present)
 
 
@@ -222,12 +227,23 @@ def build_parser() -> argparse.ArgumentParser:
     register_exercises(sub)
     register_present(sub)
     register_site(sub)
+    if importlib.util.find_spec("coursekit.release"):  # not in a student release
+        from coursekit.release import register_release
+
+        register_release(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("coursekit."):
+            raise
+        print(f"coursekit {args.command}: an instructor command; this copy of the course "
+              f"(a student release) does not include {exc.name}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

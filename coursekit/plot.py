@@ -7,7 +7,9 @@ what was drawn.
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -47,6 +49,92 @@ def use_style(mode: str = "notebook") -> None:
         raise ValueError(f"mode must be one of {sorted(STYLES)}; got {mode!r}")
     mpl.rcParams.update(COMMON)
     mpl.rcParams.update(STYLES[mode])
+    attach_alt_text()
+
+
+_TEX = {r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\eta": "η", r"\theta": "θ",
+        r"\lambda": "λ", r"\kappa": "κ", r"\mu": "μ", r"\sigma": "σ", r"\rho": "ρ",
+        r"\epsilon": "ε", r"\varepsilon": "ε", r"\nabla": "∇", r"\max": "max",
+        r"\min": "min", r"\log": "log", r"\sqrt": "√", r"\cdot": "·", r"\times": "×",
+        r"\le": "≤", r"\ge": "≥", r"\infty": "∞", r"\Delta": "Δ", r"\star": "*"}
+
+
+def plain_text(label: str) -> str:
+    """A matplotlib label as a screen reader should hear it: mathtext's $…$ and common TeX
+    macros turned into plain Unicode (``$\\theta_2$`` → ``θ2``)."""
+    text = label
+    for macro, symbol in sorted(_TEX.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(re.escape(macro) + r"(?![A-Za-z])", symbol, text)
+    text = re.sub(r"\\(?:mathrm|mathbf|mathit|operatorname|text)\b", "", text)
+    text = re.sub(r"\^\{([^{}]*)\}", r"^\1", text)
+    text = re.sub(r"_\{([^{}]*)\}|_(\w)", r"\1\2", text)
+    text = re.sub(r"[${}\\]", "", text)
+    return " ".join(text.split())
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"{lo:.3g} to {hi:.3g}"
+
+
+def describe_axes(ax: Axes) -> str:
+    """One panel in words: its title, what each axis shows and over which range (log scales
+    named), the legend's entries, and a colorbar's label."""
+    parts = []
+    title = plain_text(ax.get_title() or ax.get_title(loc="left") or "")
+    if ax.get_label() == "<colorbar>":
+        return f"Colorbar {plain_text(ax.get_ylabel() or ax.get_xlabel())}".strip()
+    parts.append(f"Panel “{title}”" if title else "Panel")
+    for name, label, lim, scale in (("x", ax.get_xlabel(), ax.get_xlim(), ax.get_xscale()),
+                                    ("y", ax.get_ylabel(), ax.get_ylim(), ax.get_yscale())):
+        what = plain_text(label) or "unlabelled"
+        log = ", log scale" if scale == "log" else ""
+        parts.append(f"{name}-axis {what} from {_range(*lim)}{log}")
+    legend = ax.get_legend()
+    if legend is not None:
+        entries = [plain_text(t.get_text()) for t in legend.get_texts() if t.get_text()]
+        if entries:
+            parts.append("legend: " + ", ".join(entries))
+    return "; ".join(parts)
+
+
+def describe_figure(fig: Figure) -> str:
+    """Alt text for a figure, generated from what it draws: its suptitle, and for each visible
+    panel its title, axis labels and ranges, legend entries and colorbar labels."""
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
+    head = f"Figure “{plain_text(suptitle)}”" if suptitle else "Figure"
+    count = sum(ax.get_label() != "<colorbar>" for ax in panels)
+    head += f" with {count} panel{'s' * (count != 1)}"
+    return ". ".join([head] + [describe_axes(ax) for ax in panels]) + "."
+
+
+def attach_alt_text() -> None:
+    """Inside IPython, store ``describe_figure(fig)`` as the alt text (``metadata["alt"]``) of
+    every PNG a figure is displayed as, so exported pages (``coursekit site``) describe it.
+    Outside IPython, or before a PNG formatter exists, this does nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters.get("image/png")
+    if png is None:
+        return
+    backend = mpl.get_backend()
+    if backend.startswith("module://"):  # the inline backend registers its PNG formatter on import
+        importlib.import_module(backend.removeprefix("module://"))
+    printer = png.lookup_by_type(Figure) if Figure in png.type_printers else None
+    if printer is None or getattr(printer, "coursekit_alt", False):
+        return
+
+    def png_with_alt(fig: Figure):
+        data = printer(fig)
+        return (data, {"alt": describe_figure(fig)}) if data is not None else None
+
+    png_with_alt.coursekit_alt = True
+    png.for_type(Figure, png_with_alt)
 
 
 def grid(f, bounds=None, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

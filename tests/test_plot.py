@@ -63,3 +63,23 @@ def test_coursekit_style_environment_variable_overrides_the_notebooks_choice(mon
     monkeypatch.delenv("COURSEKIT_STYLE")
     plot.use_style("notebook")
     assert mpl.rcParams["font.size"] < lecture_font
+
+
+def test_describe_figure_names_titles_axes_ranges_scales_legends_and_colorbars():
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2)
+    fig.suptitle("Momentum on a ravine")
+    left.semilogy([1, 10], [1e-3, 1.0], label=r"$\beta = 0.9$")
+    left.set(xlim=(0, 10), xlabel=r"step $k$", ylabel=r"$E(\theta_k) - E^*$", title="loss")
+    left.legend()
+    image = right.imshow(np.zeros((2, 2)), extent=(-2, 2, -1, 3))
+    right.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+    fig.colorbar(image, ax=right, label=r"rate $\rho$")
+    text = plot.describe_figure(fig)
+    plt.close(fig)
+    assert text.startswith("Figure “Momentum on a ravine” with 2 panels.")
+    assert "Panel “loss”; x-axis step k from 0 to 10; y-axis E(θk) - E^* from" in text
+    assert "log scale; legend: β = 0.9" in text
+    assert "x-axis θ1 from -2 to 2; y-axis θ2 from -1 to 3" in text
+    assert "Colorbar rate ρ" in text and "$" not in text and "\\" not in text

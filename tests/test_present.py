@@ -63,6 +63,40 @@ def test_voila_argv_hides_code_pins_the_port_and_shows_tracebacks(tmp_path):
     assert "--no-browser" not in voila_argv(tmp_path / "x.ipynb")
 
 
+def test_voila_argv_culls_kernels_whose_page_is_gone_but_never_a_connected_one(tmp_path):
+    argv = voila_argv(tmp_path / "x.ipynb", cull_after=20)
+    assert "--MappingKernelManager.cull_idle_timeout=20" in argv
+    assert "--MappingKernelManager.cull_interval=5" in argv
+    assert "--MappingKernelManager.cull_connected=False" in argv
+    assert ("--VoilaConfiguration.multi_kernel_manager_class="
+            "coursekit.present_kernels.ClosedPageKernelManager") in argv
+    assert "--MappingKernelManager.cull_idle_timeout=120" in voila_argv(tmp_path / "x.ipynb")
+    with pytest.raises(ValueError, match="cull_after must be at least 1 second; got 0"):
+        voila_argv(tmp_path / "x.ipynb", cull_after=0)
+
+
+def test_a_kernel_is_culled_only_after_a_page_connected_to_it(monkeypatch):
+    import asyncio
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    from coursekit.present_kernels import ClosedPageKernelManager
+
+    culled = []
+
+    async def parent_cull(self, kernel_id):
+        culled.append(kernel_id)
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "cull_kernel_if_idle", parent_cull)
+    manager = ClosedPageKernelManager(cull_idle_timeout=1)
+    manager._kernel_connections.update(loading=0, closed=0)
+    manager.notify_connect("closed")
+    manager.notify_disconnect("closed")
+    for kernel_id in ("loading", "closed"):
+        asyncio.run(manager.cull_kernel_if_idle(kernel_id))
+    assert culled == ["closed"]
+
+
 @pytest.mark.parametrize("port", [0, -1, 65536])
 def test_voila_argv_refuses_impossible_ports(tmp_path, port):
     with pytest.raises(ValueError, match=f"port must be in 1..65535; got {port}"):
@@ -92,6 +126,7 @@ def test_present_hands_the_lecture_style_to_voila_kernels(monkeypatch, notebooks
 def test_cli_parses_present_and_site():
     args = build_parser().parse_args(["present", "05", "--port", "9001", "--no-browser"])
     assert (args.lesson, args.port, args.no_browser, args.ip) == ("05", 9001, True, "127.0.0.1")
+    assert args.cull_after == 120.0
     assert args.run.__name__ == "_run_present"
     args = build_parser().parse_args(["site", "--out", "somewhere"])
     assert (args.out, args.run.__name__) == ("somewhere", "_run_site")

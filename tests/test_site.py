@@ -12,6 +12,7 @@ import pytest
 from coursekit.site import (
     NOTEBOOKS,
     build_site,
+    describe_figures,
     freeze_widgets,
     title_and_summary,
     widget_snapshot,
@@ -169,5 +170,54 @@ def test_build_site_removes_stale_pages_and_refuses_an_empty_folder(tmp_path):
     (out / "02_gone.html").write_text("old")
     pages = build_site(notebooks, out)
     assert [p.title for p in pages] == ["01 · One"]
-    assert sorted(p.name for p in out.iterdir()) == ["01_one.html", "index.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["01_one.html", "index.html", "mathjax"]
     assert "Hello there, reader." in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_page_loads_no_script_from_another_host_and_bundles_mathjax(site, lesson):
+    out, _ = site
+    html = (out / f"{lesson.stem}.html").read_text(encoding="utf-8")
+    remote = re.findall(r"<(?:script|link)[^>]*(?:src|href)=[\"']?(?:https?:)?//[^>]*>", html)
+    assert not remote, remote
+    local = re.findall(r'<script[^>]*src="([^"?]+)', html)
+    assert "mathjax/MathJax.js" in local
+    assert all((out / src).is_file() for src in local), local
+    assert (out / "mathjax/jax/output/HTML-CSS/fonts/STIX-Web").is_dir()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_every_image_has_an_alt_text_with_its_section(site, lesson):
+    out, _ = site
+    html = (out / f"{lesson.stem}.html").read_text(encoding="utf-8")
+    imgs = re.findall(r"<img\b[^>]*>", html)
+    assert imgs
+    for img in imgs:
+        alt = re.search(r'alt="([^"]*)"', img)
+        assert alt and len(alt.group(1)) >= 20, img[-200:]
+        assert "No description" not in alt.group(1)
+
+
+def test_alt_text_joins_what_the_figure_drew_to_the_prose_above():
+    drawn = {"image/png": {"alt": "Figure with 1 panel. Panel “speed”; x-axis step k."}}
+    figure = nbformat.v4.new_output("display_data", data={"image/png": PNG}, metadata=drawn)
+    bare = nbformat.v4.new_output("display_data", data={"image/png": PNG})
+    nb = _notebook("# 05 · T\n\n## Terminal velocity\n\nThe speed holds at $\\alpha/(1-\\beta)$:",
+                   nbformat.v4.new_code_cell("plot()", outputs=[figure, bare]))
+    assert describe_figures(nb) == 2
+    first, second = (o.metadata["image/png"]["alt"] for o in nb.cells[1].outputs)
+    assert first.startswith("Figure with 1 panel. Panel “speed”; x-axis step k.")
+    assert "Section “Terminal velocity”. The speed holds at α/(1-β):" in first
+    assert second == "Section “Terminal velocity”. The speed holds at α/(1-β):"
+
+
+def test_frozen_widget_figure_alt_names_the_saved_control_values():
+    view = nbformat.v4.new_output("display_data", data={
+        VIEW: {"model_id": "box", "version_major": 2, "version_minor": 0}})
+    nb = _notebook("# T\n\n## Rates\n\nMove the rate.", nbformat.v4.new_code_cell(
+        "explorer()", outputs=[view]), widgets=_widget_state())
+    frozen, _, _ = freeze_widgets(nb)
+    html = frozen.cells[1].outputs[0].data["text/html"]
+    alt = re.search(r'<img [^>]*alt="([^"]*)"', html).group(1)
+    assert "learning rate = 0.02" in alt and "function = well" in alt
+    assert "Section “Rates”. Move the rate." in alt

@@ -122,3 +122,19 @@ def test_printing_twice_as_the_inline_backend_does_keeps_the_layout_and_the_pixe
         view.update(**shown)
         assert [ax.get_position().bounds for ax in view.figure.axes] == positions
         np.testing.assert_array_equal(pixels(view.canvas), expected)
+
+
+@pytest.mark.parametrize("module", ["one_dimension", "ravine", "momentum", "race", "init_scale",
+                                    "damped_newton"])
+def test_every_control_label_shows_in_full(module):
+    """ipywidgets cuts a description at ~80 px ("momentu…") unless its width is "initial"."""
+    import importlib
+
+    import ipywidgets
+
+    box = importlib.import_module(f"coursekit.widgets.{module}").explorer()
+    controls = [w for w in box.children[0].children if isinstance(w, ipywidgets.DOMWidget)]
+    assert controls
+    for control in controls:
+        if getattr(control, "description", ""):
+            assert control.style.description_width == "initial", control.description

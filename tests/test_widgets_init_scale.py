@@ -200,13 +200,17 @@ def test_tick_labels_shown_are_the_variance_ticks_and_draws_are_silent(activatio
     rendered.figure.savefig(io.BytesIO(), format="png")  # printing draws everything the usual way
 
 
-def test_slider_sweeps_reuse_one_static_layer_per_activation():
+def test_slider_sweeps_reuse_one_static_layer_per_activation_and_depth_rung():
     view = init_scale.InitScaleView()
     for activation in ("relu", "tanh"):
         for scale in np.geomspace(LOW, HIGH, 4):
             view.render(scale=float(scale), depth=10, activation=activation)
             view.canvas.draw()
-        for depth in (D_LOW, 25, D_HIGH):
-            view.render(depth=depth, activation=activation)
-            view.canvas.draw()
-    assert len(view.canvas._layers) == 2
+        assert len([k for k in view.canvas._layers if k[0][0] == activation]) == 1
+    view = init_scale.InitScaleView()
+    for depth in (D_LOW, 3, 5, 25, 30, D_HIGH):  # rungs 5, 5, 5, 30, 30, 50
+        view.render(depth=depth, activation="relu")
+        view.canvas.draw()
+        rung = min(d for d in init_scale.DEPTH_AXES if d >= depth)
+        assert view.ax_f.get_xlim()[1] == pytest.approx(1.02 * rung)  # the axis fits the depth
+    assert len(view.canvas._layers) == 3

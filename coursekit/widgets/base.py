@@ -115,14 +115,46 @@ class WidgetView:
             PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
         self.figure = figure
         self.canvas = LayeredCanvas(figure)
+        self._fitted = False
 
     def update(self, **params) -> dict:
         raise NotImplementedError
 
     def render(self, **params) -> Rendered:
         """Update the figure for ``params``; the returned figure is this view's own (the next
-        update redraws it)."""
-        return Rendered(self.figure, self.update(**params))
+        update redraws it). The first render fits the panels to the texts drawn then."""
+        info = self.update(**params)
+        if not self._fitted:
+            fit_to_figure(self.figure)
+            self.canvas._layers.clear()
+            self._fitted = True
+        return Rendered(self.figure, info)
+
+
+def fit_to_figure(figure: Figure, pad_points: float | None = None, rounds: int = 3) -> None:
+    """Shrink the panels of a fixed-layout figure until every text drawn lies inside it.
+
+    Fixed margins tuned for the notebook style cut labels off in the lecture style (fonts
+    1.6× larger): here the whole arrangement of axes (colour bars included) is scaled into
+    the figure minus whatever text sticks out on each side, keeping relative positions.
+    Done once per view (a layout engine on every slider move would double its cost).
+    """
+    width, height = figure.get_size_inches()
+    # One em of room: tick labels change width as the sliders move the limits.
+    pad = (mpl.rcParams["font.size"] if pad_points is None else pad_points) / 72
+    for _ in range(rounds):
+        renderer = figure.canvas.get_renderer()
+        tight = figure.get_tightbbox(renderer)
+        left = max(0.0, pad - tight.x0) / width
+        right = max(0.0, tight.x1 - (width - pad)) / width
+        bottom = max(0.0, pad - tight.y0) / height
+        top = max(0.0, tight.y1 - (height - pad)) / height
+        if max(left, right, bottom, top) < 1e-3:
+            return
+        sx, sy = 1.0 - left - right, 1.0 - bottom - top
+        for ax in figure.axes:
+            x0, y0, w, h = ax.get_position().bounds
+            ax.set_position((left + x0 * sx, bottom + y0 * sy, w * sx, h * sy))
 
 
 View = TypeVar("View", bound=WidgetView)
@@ -174,6 +206,8 @@ def explorer(render: Callable[..., Rendered], **controls) -> widgets.VBox:
 
     for control in controls.values():
         control.observe(update, names="value")
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"  # full labels, never "momentu…"
     update()
     row = widgets.Layout(flex_flow="row wrap")  # many sliders wrap instead of overflowing
     controls_row = widgets.HBox(list(controls.values()), layout=row)

@@ -136,7 +136,7 @@ class DampedNewtonView(WidgetView):
         ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="x₁", ylabel="x₂",
                aspect="equal")
         ax.set_title(" ", y=TITLE_Y)
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="lower left", fontsize="small")
 
     def _build_factors(self, ax) -> None:
         grid = np.geomspace(*SLIDER_RANGES["damping"], 200)
@@ -147,7 +147,8 @@ class DampedNewtonView(WidgetView):
         ax.loglog(grid, factors[:, 1], color="tab:blue", label=f"|ρ+|, h = {h_plus:.1f}")
         ax.axhline(1.0, color="gray", lw=1)
         ax.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
-        self.current = ax.plot([], [], "o", color="tab:orange", label="current λ")[0]
+        self.current = ax.plot([], [], "o", color="tab:orange", label="current λ",
+                               clip_on=False)[0]  # on the edge at the slider's ends: whole
         ax.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
                xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2))
         ax.set_title("saddle attracts where both factors < 1", y=TITLE_Y)
@@ -157,7 +158,7 @@ class DampedNewtonView(WidgetView):
             axis.set_major_locator(FixedLocator(ticks))
             axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
             axis.set_minor_locator(NullLocator())
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize="small")
 
     def update(self, damping: float = 1e-4) -> dict:
         """Redraw for damping λ = ``damping``; returns ``render``'s ``info``."""

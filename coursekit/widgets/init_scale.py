@@ -47,7 +47,9 @@ WIDTH, BATCH = 64, 128
 VANISHING, EXPLODING = 1e-2, 1e2
 SCALE_DOMAIN, MAX_DEPTH = (1e-3, 1e3), 100  # what render accepts (beyond the sliders)
 SATURATION = {"tanh": 0.99, "sigmoid": 0.99}  # |tanh a| > 0.99, or σ(a) outside [0.01, 0.99]
-DEPTH_AXES = (int(SLIDER_RANGES["depth"][1]), MAX_DEPTH)  # the layer axis' fixed lengths
+# The layer axis' lengths: the shortest one ≥ the depth is shown, so the axis fits the depth
+# (within 1.5×) while the static layer is redrawn only when the depth crosses a rung.
+DEPTH_AXES = (5, 10, 15, 20, 30, 40, int(SLIDER_RANGES["depth"][1]), MAX_DEPTH)
 TICK_LABELS = 8  # at most this many labels on the variance axis
 TITLE_Y = 1.01  # a fixed title height spares matplotlib a tick-overlap search per redraw
 
@@ -156,8 +158,8 @@ class InitScaleView(WidgetView):
     """Both panels, built once; ``update`` moves the variance curves and the power laws, sets
     the shared log axis to the data's range, and rewrites the titles.
 
-    The layer axis is fixed at ℓ ∈ [0, L_max], L_max the first of ``DEPTH_AXES`` ≥ depth, so
-    the static layer (frame, layer ticks, legend) depends only on L_max and the activation.
+    The layer axis is ℓ ∈ [0, L_max], L_max the first of ``DEPTH_AXES`` ≥ depth, so the
+    static layer (frame, layer ticks, legend) depends only on L_max and the activation.
     The variance axis follows the data, so its ticks are drawn by hand: one polyline of
     horizontal grid lines per panel and a few plain tick labels (a matplotlib Axis redraw
     measures every label's box, which costs more than drawing them).
@@ -191,7 +193,7 @@ class InitScaleView(WidgetView):
         fig.supylabel("variance over the batch", fontsize=mpl.rcParams["axes.labelsize"])
         # an empty suptitle keeps the note's room; the note's first half names the activation
         # (static), the second the sliders
-        title = fig.suptitle("relu (critical s = 1.41):", fontsize=10)
+        title = fig.suptitle("relu (critical s = 1.41):", fontsize="medium")
         fig.get_layout_engine().set(wspace=0.06)
         fig.get_layout_engine().execute(fig)
         title.set_text(" ")
@@ -200,8 +202,8 @@ class InitScaleView(WidgetView):
             ax.set_title(" ", y=TITLE_Y)
         super().__init__(fig)
         _, top = title.get_position()
-        self.note_static = fig.text(0.5, top, " ", ha="right", va="top", fontsize=10)
-        self.note = fig.text(0.5, top, " ", ha="left", va="top", fontsize=10)
+        self.note_static = fig.text(0.5, top, " ", ha="right", va="top", fontsize="medium")
+        self.note = fig.text(0.5, top, " ", ha="left", va="top", fontsize="medium", wrap=True)
         self.legends: tuple = ()
         self._activation: str | None = None
         self.canvas.dynamic = [*self.curves, *self.laws, self.ax_f.title, self.ax_b.title,
@@ -221,7 +223,7 @@ class InitScaleView(WidgetView):
         if activation in ("relu", "identity"):
             base = "s^2/2" if activation == "relu" else "s^2"
             self.legends = tuple(
-                ax.legend([law], [f"$({base})^{{{power}}}$"], loc="upper center", fontsize=8)
+                ax.legend([law], [f"$({base})^{{{power}}}$"], loc="upper center", fontsize="small")
                 for ax, law, power in zip((self.ax_f, self.ax_b), self.laws,
                                           ("\\ell - 1", "L - \\ell"), strict=True))
         self._activation = activation

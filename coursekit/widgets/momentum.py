@@ -23,6 +23,7 @@ from functools import lru_cache, partial
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patheffects import withStroke
 
 from .. import quadratic as q
 from ..landscapes import Quadratic
@@ -133,7 +134,7 @@ class MomentumView(WidgetView):
                                              {"color": "tab:orange", "lw": 1.2, "ms": 3}),
                               eigen_axes=False)
         self.path_legend = self.ax_path.legend(self.path.paths, ["GD, same α", " "],
-                                               loc="lower right", fontsize=8)
+                                               loc="lower right", fontsize="small")
         self._build_losses(self.ax_loss)
         self._build_map(self.ax_map)
         self.canvas.dynamic = [*self.path.artists, *self.losses, self.envelope, self.rates,
@@ -144,13 +145,13 @@ class MomentumView(WidgetView):
         self.losses = [ax.plot([], [], color=color)[0] for color in ("0.35", "tab:orange")]
         self.envelope = ax.plot([], [], "--", color="tab:orange", lw=1)[0]
         ax.set(yscale="log", ylim=LOSS_LIMITS, xlabel="step k", ylabel="E(θ_k) − E*")
-        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         log_ticks(ax.yaxis, -15, 10, every=5)
         self.loss_legend = ax.legend([*self.losses, self.envelope],
                                      ["GD, same α", " ", "E₀·ρ²ᵏ (closed form)"],
-                                     loc="lower left", fontsize=8)
+                                     loc="lower left", fontsize="small")
         self.rates = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right", va="top",
-                             fontsize=8)
+                             fontsize="small")
 
     def _build_map(self, ax) -> None:
         log_lr = np.log10(SLIDER_RANGES["lr"])
@@ -159,20 +160,22 @@ class MomentumView(WidgetView):
                                aspect="auto", cmap=_cmap(), norm=_norm(),
                                interpolation="nearest")
         bar = ax.figure.colorbar(self.image, ax=ax, extend="max", pad=0.02,
-                                 label="steps per 10× less error (gray: diverges)")
+                                 label="steps per 10× less error\n(gray: diverges)")
         log_ticks(bar.ax.yaxis, 1, 4)
-        self.best_beta = ax.plot([], [], color="white", lw=1, label="best β for each α")[0]
+        # White on the map, outlined in black so it also shows on the legend's white ground.
+        self.best_beta = ax.plot([], [], color="white", lw=1.5, label="best β for each α",
+                                 path_effects=[withStroke(linewidth=3.5, foreground="black")])[0]
         self.boundary = ax.plot([], [], color="black", lw=1.2, label="stability boundary")[0]
         self.star = ax.plot([], [], "*", color="tab:red", ms=12, label=" ")[0]
-        self.current = ax.plot([], [], "o", color="tab:orange", mec="black", ms=8,
+        self.current = ax.plot([], [], "o", color="tab:orange", mec="black", ms=8, clip_on=False,
                                label="current (α, β)")[0]
         ticks = np.arange(np.ceil(log_lr[0]), np.floor(log_lr[-1]) + 1)
         ax.set_xticks(ticks, [f"1e{int(t)}" if t else "1" for t in ticks])
         ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="learning rate α (log)",
                ylabel="momentum β")
-        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         ax.grid(False)
-        self.map_legend = ax.legend(loc="lower left", fontsize=7)
+        self.map_legend = ax.legend(loc="lower left", fontsize="small")
 
     def _set_static(self, kappa: float, nesterov: bool, steps: int, info: dict) -> None:
         """Everything that depends on κ, the toggle and the number of steps only."""
@@ -180,8 +183,8 @@ class MomentumView(WidgetView):
         self.path_legend.get_texts()[1].set_text(method)
         self.loss_legend.get_texts()[1].set_text(method)
         self.ax_loss.set_xlim(0, steps)
-        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g} "
-                               f"(best GD {q.optimal_gd_rate(kappa):.4g})")
+        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g}\n"
+                                    f"(best GD {q.optimal_gd_rate(kappa):.4g})")
         log_lr, betas, rates = rate_map(kappa, nesterov)
         image, best, boundary = _map_layers(kappa, nesterov)
         self.image.set_data(image)
@@ -193,8 +196,8 @@ class MomentumView(WidgetView):
             i, j = np.unravel_index(np.argmin(rates), rates.shape)
             star, name = (10.0 ** log_lr[j], betas[i]), "best on this map"
         self.star.set_data([np.log10(star[0])], [star[1]])
-        self.map_legend.get_texts()[2].set_text(f"{name}: α={star[0]:.3g}, β={star[1]:.3g}")
-        self.ax_map.title.set_text(f"{method}: convergence rate over (α, β)")
+        self.map_legend.get_texts()[2].set_text(f"{name}:\nα={star[0]:.3g}, β={star[1]:.3g}")
+        self.ax_map.title.set_text(f"{method}:\nconvergence rate over (α, β)")
 
     def update(self, lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,
                condition_number: float = 100.0, steps: int = STEPS) -> dict:
@@ -217,7 +220,7 @@ class MomentumView(WidgetView):
         with np.errstate(over="ignore", divide="ignore"):
             envelope = losses[0] * info["rate"] ** (2.0 * k)  # E − E* is quadratic in the error
         self.envelope.set_data(k, np.clip(envelope, lo, hi))
-        self.rates.set_text(f"rate ρ = {format_rate(info['rate'])}   "
+        self.rates.set_text(f"rate ρ = {format_rate(info['rate'])}\n"
                             f"GD, same α: {format_rate(info['gd_rate'])}")
         self.current.set_data([np.log10(info["lr"])], [info["beta"]])
         info.update(xlim=self.ax_path.get_xlim(), ylim=self.ax_path.get_ylim(),

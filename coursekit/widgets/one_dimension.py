@@ -157,15 +157,15 @@ class OneDimensionView(WidgetView):
         self.iterates = ax.plot([], [], "-o", color="tab:orange", ms=3, lw=1)[0]
         self.start = ax.plot([], [], "o", mfc="none", color="tab:orange", ms=8)[0]
         ax.set(xlabel="θ", ylabel="f(θ)")
-        ax.set_title(" ", fontsize=10)
+        ax.set_title(" ", fontsize="medium")
         ax.yaxis.set_minor_locator(NullLocator())
         ax = self.ax_k
         self.envelope = [ax.plot([], [], "--", color="tab:blue", lw=1)[0] for _ in range(2)]
         self.trace = ax.plot([], [], "-o", color="tab:orange", ms=3, lw=1)[0]
         self.target = ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(xlabel="step k", ylabel="θₖ")
-        ax.set_title("θₖ (orange) and θ* ± |1 − cα|ᵏ |θ₀ − θ*| (dashed)", fontsize=9)
-        self.title = fig.suptitle(" ")
+        ax.set_title("θₖ (orange) and θ* ± |1 − cα|ᵏ |θ₀ − θ*| (dashed)", fontsize="medium")
+        self.title = fig.suptitle(" ", wrap=True)
         self.canvas.dynamic = [self.iterates, self.start, *self.envelope, self.trace,
                                self.title]
         self._static = None
@@ -185,7 +185,7 @@ class OneDimensionView(WidgetView):
         self.unit_ticks = self.unit_ticks[(self.unit_ticks >= self.unit_ylim[0])
                                           & (self.unit_ticks <= self.unit_ylim[1])]
         self.ax_f.set_xlim(*self.window)
-        self.ax_f.set_title(FORMULAS[function], fontsize=10)
+        self.ax_f.set_title(FORMULAS[function], fontsize="medium")
 
         band = 1.15 * max(abs(theta0 - minimizer) + abs(minimizer), abs(theta0))
         limit = 2 * BOUND

@@ -320,7 +320,7 @@ class RaceView(WidgetView):
         self.start = self.ax.plot([], [], "o", mfc="none", color="black", ms=8)[0]
         self.stars = self.ax.plot([], [], "*", color="gold", mec="black", ms=13)[0]
         self.target = self.ax_loss.axhline(1.0, color="0.5", ls="--", lw=1)
-        self.title = fig.suptitle(" ", fontsize=10, y=0.985, va="top")
+        self.title = fig.suptitle(" ", fontsize="medium", y=0.985, va="top", wrap=True)
         self.ax.set(xlabel="θ₁", ylabel="θ₂")
         self.ax_loss.set_xlabel("step k")
         self.landscape, self._legend_key = None, None
@@ -401,7 +401,7 @@ class RaceView(WidgetView):
         handles = [self.curves[n] for n in paths] + [self.target]
         labels = [*paths, f"target: E ≤ {track.target:g}"]
         self.ax_loss.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                            fontsize=8, frameon=False, borderaxespad=0.0)
+                            fontsize="small", frameon=False, borderaxespad=0.0)
         self._legend_key = self.canvas.static_key
 
 
@@ -433,8 +433,8 @@ def explorer(optimizers: Sequence[str] = DEFAULT_PICK, landscape: str = "Rosenbr
     """A picker for the racers and the landscape, and sliders for the controls. Choosing a
     landscape resets both learning rates to that track's defaults."""
     values = _controls(landscape, controls)
-    picker = widgets.SelectMultiple(options=OPTIMIZERS, value=tuple(optimizers), rows=5,
-                                    description="racers")
+    picker = widgets.SelectMultiple(options=OPTIMIZERS, value=tuple(optimizers),
+                                    rows=len(OPTIMIZERS), description="racers")
     track_menu = widgets.Dropdown(options=list(TRACKS), value=landscape, description="landscape")
     sliders = {
         "lr_sgd": log_slider(values["lr_sgd"], *SLIDER_RANGES["lr_sgd"], "α (GD family)"),

@@ -152,10 +152,11 @@ class RavineView(WidgetView):
         self.closed = [ax.plot([], [], "--", color=COLORS[n], lw=1)[0] for n in COLORS]
         self.measured = [ax.plot([], [], "o", color=COLORS[n], ms=3)[0] for n in COLORS]
         ax.set(yscale="log", ylim=ERROR_LIMITS, xlabel="step k", ylabel="|error along eigenvector|")
-        ax.set_title("per-eigendirection error (dashed: closed form)", fontsize=10, y=TITLE_Y)
+        ax.set_title("per-eigendirection error (dashed: closed form)", fontsize="medium",
+                     y=TITLE_Y)
         log_ticks(ax.yaxis, -15, 5, every=5)
         ax.legend(self.measured, ["slow: λmin = 1/κ", f"fast: λmax = {LAMBDA_MAX:g}"],
-                  loc="lower left", fontsize=8)
+                  loc="lower left", fontsize="small")
 
     def _build_factors(self, ax) -> None:
         alphas = _alpha_grid()
@@ -164,7 +165,9 @@ class RavineView(WidgetView):
                                   label="|1 − αλmin| (slow)")[0]
         ax.plot(alphas, np.abs(1 - alphas * LAMBDA_MAX), color=COLORS["fast"],
                 label="|1 − αλmax| (fast)")
-        self.markers = [ax.plot([], [], "o", color=COLORS[n], ms=7)[0] for n in COLORS]
+        # Current-value markers sit on the axes' edge at the slider's ends: drawn whole.
+        self.markers = [ax.plot([], [], "o", color=COLORS[n], ms=7, clip_on=False)[0]
+                        for n in COLORS]
         ax.axhline(1.0, color="gray", lw=1)
         ax.axvline(stable, color="black", ls="--", lw=1.2, label=f"2/λmax = {stable:.3g}")
         self.best_line = ax.axvline(1.0, color="tab:green", ls=":", lw=1.2,
@@ -173,9 +176,9 @@ class RavineView(WidgetView):
         ax.axvspan(stable, alphas[-1], color="tab:red", alpha=0.08)
         ax.set(xscale="log", xlim=(alphas[0], alphas[-1]), ylim=(0, 2.2),
                xlabel="learning rate α", ylabel="error factor per step")
-        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         log_ticks(ax.xaxis, -3, 0)
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="lower left", fontsize="small")
 
     def update(self, lr: float = 0.5, condition_number: float = 20.0,
                rotation_degrees: float = 30.0, steps: int = STEPS) -> dict:
@@ -227,7 +230,7 @@ class PathPanel:
         self.minimum = ax.plot(0, 0, "o", color="tab:green", ms=6)[0]
         ax.set(xlim=(-WINDOW, WINDOW), ylim=(-WINDOW, WINDOW), aspect="equal",
                xlabel="θ₁", ylabel="θ₂")
-        ax.set_title(" ", fontsize=10, y=TITLE_Y)
+        ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         self.artists = [self.levels, *self.axes, *self.paths, self.start, self.minimum,
                         ax.title]
 
@@ -244,8 +247,10 @@ class PathPanel:
             shown = np.clip(pts, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
             line.set_data(shown[:, 0], shown[:, 1])
         if diverged is not None:
-            title += f" (left |θ| ≤ 1e6 at step {diverged})"
-        self.ax.title.set_text(title)
+            title += f" (|θ| > 1e6 at step {diverged})"
+        # Settings on one line, verdict on the next: a fixed two-line height the layout fits
+        # once, and no verdict runs off a narrow panel in the lecture style.
+        self.ax.title.set_text(title.replace(": ", ":\n", 1))
 
 
 @lru_cache(maxsize=1)

@@ -220,11 +220,12 @@ def start_lab(base: Path, notebooks: Iterable[Path], timeout: float = 180.0) -> 
     return server
 
 
-def start_present(base: Path, lesson: str, timeout: float = 180.0) -> Server:
+def start_present(base: Path, lesson: str, timeout: float = 180.0,
+                  extra: Iterable[str] = ()) -> Server:
     """``coursekit present LESSON`` (Voilà) on a free port, as a student's command would."""
     port = free_port()
     argv = [sys.executable, "-m", "coursekit.cli", "present", lesson, f"--port={port}",
-            "--no-browser"]
+            "--no-browser", *extra]
     server = _start(argv, base, jupyter_env(base), REPO, port, token="")
     try:
         server.wait_ready(None, timeout)
@@ -537,3 +538,65 @@ def exercise_sliders(page, traffic: KernelTraffic, box, timeout_ms: float,
             if shots:
                 box.screenshot(path=f"{shots}-s{i}-{end}.png")
     return moves
+
+
+# ---------------------------------------------------------------------------- accessibility
+
+AXE = Path(os.environ.get("COURSEKIT_AXE",
+                          REPO / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
+AXE_HINT = (f"axe-core not found at {AXE}: install it with `make axe` "
+            "(npm install --prefix .cache/npm axe-core)")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN_JS = """async ([tags, scope]) => {
+    const context = scope ? document.querySelector(scope) : document;
+    const result = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
+    return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.length, target: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical"),
+                   scope: str | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page (or inside the element ``scope``
+    selects), those of the given impacts."""
+    if not AXE.is_file():
+        import pytest
+
+        if REQUIRED:
+            pytest.fail(f"COURSEKIT_REQUIRE_BROWSER=1 but {AXE_HINT}", pytrace=False)
+        pytest.skip(AXE_HINT)
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return [v for v in page.evaluate(AXE_RUN_JS, [AXE_TAGS, scope]) if v["impact"] in impacts]
+
+
+def format_violations(violations: list[dict]) -> str:
+    return "; ".join(f"{v['id']} ({v['impact']}) ×{v['nodes']}: {v['help']} e.g. {v['target']}"
+                     for v in violations)
+
+
+# Serious/critical violations that come from JupyterLab's or ipywidgets' own front end, which
+# coursekit does not render (issue 19, left open): a page showing only these xfails, any other
+# violation fails.
+FRONTEND_KNOWN = {
+    "image-alt": "JupyterLab's image renderer writes no alt attribute; coursekit's figures "
+                 "carry their alt text in the output metadata, which the site uses",
+    "aria-input-field-name": "ipywidgets' slider handles (noUiSlider) and JupyterLab's "
+                             "CodeMirror cell editors have no accessible name",
+    "scrollable-region-focusable": "JupyterLab's scrolling output areas are not focusable",
+    "color-contrast": "JupyterLab theme colours (prompts, code tokens)",
+    "label": "ipywidgets' readout text fields have no programmatic label",
+    "button-name": "JupyterLab's collapse-heading button in the cell prompt has no text",
+    "aria-required-children": "JupyterLab's windowed notebook viewport (role=feed children)",
+}
+
+
+def check_frontend_accessibility(page, where: str, scope: str | None = None) -> None:
+    """Fail on an unexpected serious/critical violation; xfail when only known ones remain."""
+    import pytest
+
+    violations = axe_violations(page, scope=scope)
+    unknown = [v for v in violations if v["id"] not in FRONTEND_KNOWN]
+    assert not unknown, f"{where}: " + format_violations(unknown)
+    if violations:
+        pytest.xfail(f"{where}: known front-end violations: " + format_violations(violations))

@@ -26,7 +26,8 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 if MISSING and not REQUIRED:  # one skip line (test_browser_available.py), not one per test
-    collect_ignore = ["test_lab_widgets.py", "test_voila_present.py"]
+    collect_ignore = ["test_lab_widgets.py", "test_voila_present.py", "test_site_offline.py",
+                      "test_accessibility.py"]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_support import Lab, exercise_sliders, widget_lessons
+from browser_support import Lab, check_frontend_accessibility, exercise_sliders, widget_lessons
 
 LESSONS = widget_lessons()
 BOXES = ".coursekit-explorer, .widget-interact"
@@ -78,3 +78,20 @@ def test_every_slider_redraws_its_figure_without_errors(lesson, lab, screenshots
         lab.close_notebook()
         print("\n".join(log))
         return
+
+
+def test_a_lesson_in_jupyterlab_accessibility_with_axe(lab):
+    """axe-core (WCAG 2.1 A/AA) on the lesson's content in JupyterLab (its notebook panel:
+    JupyterLab's own menus and toolbars are not the course's) once its cells have run."""
+    lesson = LESSONS[0]
+    nb = nbformat.read(lab.server.base / "root" / lesson.name, as_version=4)
+    code_cells = sum(c.cell_type == "code" and bool(c.source.strip()) for c in nb.cells)
+    panel = lab.open_notebook(lesson.name)
+    try:
+        assert not lab.run_all(code_cells)
+        panel.locator(f":is({BOXES}) .widget-output img").first.wait_for()
+        check_frontend_accessibility(lab.page, f"JupyterLab {lesson.stem}",
+                                     scope=".jp-NotebookPanel-notebook")
+    finally:
+        lab.shutdown_sessions()
+        lab.close_notebook()

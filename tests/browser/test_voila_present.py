@@ -3,14 +3,18 @@ code hidden, the figures in the lecture style, and a live slider that redraws it
 
 from __future__ import annotations
 
-import base64
-import struct
 import time
 import warnings
 
 import nbformat
 import pytest
-from browser_support import KernelTraffic, move_slider, start_present, widget_lessons
+from browser_support import (
+    KernelTraffic,
+    check_frontend_accessibility,
+    move_slider,
+    start_present,
+    widget_lessons,
+)
 
 LESSONS = widget_lessons()
 # The issue's example lesson (05, momentum) when it has a widget, else the first widget lesson.
@@ -18,25 +22,24 @@ LESSON = next((p for p in LESSONS if p.name.startswith("05_")), LESSONS[0] if LE
 WIDGET_IMG = ".coursekit-explorer .widget-output img, .widget-interact .widget-output img"
 TIMEOUT_MS = 240_000  # Voilà runs the whole lesson before the widget appears
 STALL_S = 60.0  # no new cell on the page for this long: the run is stuck
+# A closed page's kernel must be gone within CULL_BOUND seconds (the page-loading kernel is
+# spared by coursekit.present_kernels however long the lesson takes to run).
+CULL_AFTER = 30
+CULL_BOUND = 75.0
 
 
-def stored_figure_areas(nb: nbformat.NotebookNode) -> list[int]:
-    """Pixel areas of the PNG figures the notebook stores outside widgets (notebook style)."""
-    areas = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            png = output.get("data", {}).get("image/png")
-            if png:
-                width, height = struct.unpack(">II", base64.b64decode(png)[16:24])
-                areas.append(width * height)
-    return areas
+def stored_figures(nb: nbformat.NotebookNode) -> list[str]:
+    """The base64 PNG figures the notebook stores outside widgets (notebook style)."""
+    return ["".join(output["data"]["image/png"].split()) for cell in nb.cells
+            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
 
 
 @pytest.fixture(scope="module")
 def present_server(browser, tmp_path_factory):
     if LESSON is None:
         pytest.skip("no widget lesson in notebooks/ yet")
-    server = start_present(tmp_path_factory.mktemp("present"), LESSON.name[:2])
+    server = start_present(tmp_path_factory.mktemp("present"), LESSON.name[:2],
+                           extra=[f"--cull-after={CULL_AFTER}"])
     try:
         yield server
     finally:
@@ -81,15 +84,17 @@ def test_present_serves_lesson_as_lecture_dashboard_with_live_slider(
                     line = next(ln for ln in cell.source.splitlines() if "explorer(" in ln)
                     assert line.strip() not in text, f"code shown on the dashboard: {line}"
             assert "Traceback" not in text, "a cell raised while Voilà ran the lesson"
-            # Lecture style: bigger fonts make the same figures bigger than the stored ones.
+            # Lecture style: the same figures drawn with other fonts and lines, so none is the
+            # stored (notebook-style) PNG. (Their sizes are no test: a view's figure has a fixed
+            # size, and fits its texts inside it in both styles.)
             shown = page.evaluate("""() => Array.from(document.images)
                 .filter(i => !i.closest('.widget-output'))
-                .map(i => i.naturalWidth * i.naturalHeight)""")
-            stored = stored_figure_areas(nb)
+                .map(i => i.src.replace(/^data:image\\/png;base64,/, ''))""")
+            stored = stored_figures(nb)
             if stored:
-                assert len(shown) == len(stored), (shown, stored)
-                assert sum(shown) > 1.02 * sum(stored), \
-                    f"figures not in the lecture style: areas {shown} vs stored {stored}"
+                assert len(shown) == len(stored), (len(shown), len(stored))
+                same = [i for i, (a, b) in enumerate(zip(shown, stored, strict=True)) if a == b]
+                assert not same, f"figures {same} are the stored notebook-style PNGs"
             # A live slider: End (or Home when it already sits at its maximum) redraws.
             box = page.locator(".coursekit-explorer, .widget-interact").first
             slider = box.locator(".widget-slider").first
@@ -114,3 +119,38 @@ def test_present_serves_lesson_as_lecture_dashboard_with_live_slider(
                           f"{type(exc).__name__}: {exc}", stacklevel=1)
         finally:
             context.close()
+
+
+def test_closing_the_page_shuts_its_kernel_down(browser, present_server):
+    """A closed tab gives its kernel back (Jupyter Server's culler, no page connected), while
+    an open page keeps it however long it sits idle."""
+    before = set(present_server.kernel_pids())
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(present_server.url(""), wait_until="commit", timeout=TIMEOUT_MS)
+        wait_for_dashboard(page)
+        mine = set(present_server.kernel_pids()) - before
+        assert len(mine) == 1, f"expected one new kernel for the page, got {mine}"
+        page.wait_for_timeout((CULL_AFTER + 4) * 1000)  # idle but connected: kept
+        assert mine <= set(present_server.kernel_pids()), "an open page lost its kernel"
+    finally:
+        context.close()
+    closed = time.monotonic()
+    while mine & set(present_server.kernel_pids()):
+        assert time.monotonic() - closed < CULL_BOUND, \
+            f"kernel {mine} still running {CULL_BOUND:.0f} s after its page was closed"
+        time.sleep(1.0)
+    print(f"kernel gone {time.monotonic() - closed:.1f} s after the page closed")
+
+
+def test_dashboard_accessibility_with_axe(browser, present_server):
+    """axe-core (WCAG 2.1 A/AA) on the Voilà dashboard once the lesson has run."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(present_server.url(""), wait_until="commit", timeout=TIMEOUT_MS)
+        wait_for_dashboard(page)
+        check_frontend_accessibility(page, f"Voilà {LESSON.stem}")
+    finally:
+        context.close()
