@@ -155,7 +155,8 @@ def test_adam_matches_torch_with_extreme_betas_and_eps():
     assert_matches_torch(optim.Adam(**kwargs), torch.optim.Adam, kwargs)
 
 
-ALL_NAMES = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam"]
+ALL_NAMES = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam",
+             "RAdam", "Adamax", "Rprop", "ASGD", "Adafactor"]
 
 
 @pytest.mark.parametrize("cls", ALL_NAMES)
@@ -288,6 +289,11 @@ OPTIMIZERS = {
     "AdamW": dict(lr=0.05),
     "NAdam": dict(lr=0.05, decoupled_weight_decay=True, weight_decay=0.1),
     "HeavyBall": dict(lr=0.05, momentum=0.9),
+    "RAdam": dict(lr=0.05, weight_decay=0.1),
+    "Adamax": dict(lr=0.05),
+    "Rprop": dict(lr=0.05),
+    "ASGD": dict(lr=0.05, t0=5),
+    "Adafactor": dict(lr=0.05, weight_decay=0.1),
 }
 
 
@@ -458,6 +464,29 @@ BAD_HYPERPARAMETERS = [
     ("NAdam", dict(weight_decay=-1e-3), "weight_decay"),
     ("HeavyBall", dict(momentum=-0.9), "momentum"),
     ("HeavyBall", dict(lr=float("nan")), "lr"),
+    ("RAdam", dict(betas=(0.9, 1.0)), "betas[1]"),
+    ("RAdam", dict(lr=-1e-3), "lr"),
+    ("Adamax", dict(eps=-1.0), "eps"),
+    ("Adamax", dict(betas=(-0.1, 0.9)), "betas[0]"),
+    ("Rprop", dict(etas=(1.2, 0.5)), "etas"),
+    ("Rprop", dict(etas=(0.0, 1.2)), "etas"),
+    ("Rprop", dict(step_sizes=(1.0, 0.1)), "step_sizes"),
+    ("ASGD", dict(lambd=-1.0), "lambd"),
+    ("ASGD", dict(weight_decay=-1.0), "weight_decay"),
+    ("Adafactor", dict(beta2_decay=0.5), "beta2_decay"),
+    ("Adafactor", dict(d=0.5), "d "),
+    ("Adafactor", dict(eps=(-1.0, 1e-3)), "eps[0]"),
+    ("Adafactor", dict(eps=(None, -1e-3)), "eps[1]"),
+    ("Muon", dict(momentum=1.0), "momentum"),
+    ("Muon", dict(momentum=-0.1), "momentum"),
+    ("Muon", dict(ns_steps=100), "ns_steps"),
+    ("Muon", dict(ns_coefficients=(1.0, 2.0)), "ns_coefficients"),
+    ("Muon", dict(adjust_lr_fn="other"), "adjust_lr_fn"),
+    ("Muon", dict(precision="float16"), "precision"),
+    ("LBFGS", dict(lr=-1.0), "lr"),
+    ("LBFGS", dict(history_size=0), "history_size"),
+    ("LBFGS", dict(max_iter=2.5), "max_iter"),
+    ("LBFGS", dict(line_search_fn="armijo"), "line_search_fn"),
 ]
 
 
@@ -683,3 +712,200 @@ def test_optimizer_matches_torch_for_random_hyperparameters_and_shapes(name, dat
         grad,
         steps=30,
     )
+
+
+# --- RAdam, Adamax, Rprop, ASGD, Adafactor ---
+NEW_CASES = [
+    *(("RAdam", c) for c in grid(lr=[0.05], weight_decay=[0.0, 0.1],
+                                 decoupled_weight_decay=[False, True], maximize=[False, True])),
+    ("RAdam", dict(lr=0.02, betas=(0.5, 0.6), eps=1e-3)),  # ρ_∞ = 4: never rectified
+    ("RAdam", dict(lr=0.02, betas=(0.8, 0.9))),  # rectified from step 6 on
+    *(("Adamax", c) for c in grid(lr=[0.05], weight_decay=[0.0, 0.1], maximize=[False, True])),
+    ("Adamax", dict(lr=0.02, betas=(0.5, 0.6), eps=1e-3)),
+    *(("Rprop", c) for c in grid(lr=[0.01, 0.1], maximize=[False, True])),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    *(("ASGD", c) for c in grid(lr=[0.05], lambd=[1e-4, 0.1], alpha=[0.75, 0.5],
+                                weight_decay=[0.0, 0.1], maximize=[False, True])),
+    *(("Adafactor", c) for c in grid(lr=[0.05], beta2_decay=[-0.8, -0.5],
+                                     weight_decay=[0.0, 0.1], maximize=[False, True])),
+    ("Adafactor", dict(lr=0.5, eps=(1e-3, 0.1), d=2.0)),
+    ("Adafactor", dict(lr=0.02, eps=(None, 1e-2), d=1.5, beta2_decay=-1.0)),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), NEW_CASES, ids=str)
+def test_new_optimizer_matches_torch_for_every_option_combination(name, kwargs):
+    assert_matches_torch(getattr(optim, name)(**kwargs), getattr(torch.optim, name), kwargs)
+
+
+@pytest.mark.parametrize("t0", [1e6, 0, 20])
+def test_asgd_average_matches_torch_before_and_after_t0(t0):
+    x0s, grad = start_points(), noisy_gradient()
+    ours, xs = optim.ASGD(lr=0.05, t0=t0), [x.copy() for x in x0s]
+    ps = [torch.nn.Parameter(torch.tensor(x)) for x in x0s]
+    theirs = torch.optim.ASGD(ps, lr=0.05, t0=t0)
+    for k in range(60):
+        ours.step(xs, [grad(k, i, x) for i, x in enumerate(xs)])
+        for i, p in enumerate(ps):
+            p.grad = torch.from_numpy(grad(k, i, p.detach().numpy().copy()))
+        theirs.step()
+        for i, p in enumerate(ps):
+            for name in ("ax", "eta", "mu"):
+                want = np.asarray(theirs.state[p][name])
+                np.testing.assert_allclose(ours.state[i][name], want, rtol=RTOL, atol=1e-14)
+
+
+def test_adafactor_factors_the_second_moment_of_matrices_only():
+    opt = optim.Adafactor()
+    xs = [np.ones((3, 4)), np.ones(5), np.ones((2, 3, 4))]
+    opt.step(xs, [np.full_like(x, 0.5) for x in xs])
+    assert opt.state[0]["row_var"].shape == (3, 1) and opt.state[0]["col_var"].shape == (1, 4)
+    assert opt.state[1]["variance"].shape == (5,)
+    assert opt.state[2]["row_var"].shape == (2, 3, 1)
+    assert opt.state[2]["col_var"].shape == (2, 1, 4)
+
+
+# --- Muon ---
+MUON_SHAPES = [(3, 4), (4, 3), (5, 5), (2, 6)]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [*grid(lr=[0.02], weight_decay=[0.0, 0.1], momentum=[0.95, 0.5], nesterov=[True, False]),
+     dict(lr=0.02, adjust_lr_fn="original"), dict(lr=0.02, adjust_lr_fn="match_rms_adamw"),
+     dict(lr=0.02, ns_steps=3, eps=1e-3), dict(lr=0.02, ns_coefficients=(1.5, -0.5, 0.0))],
+    ids=str,
+)
+def test_muon_matches_torch_bfloat16_orthogonalization_bit_for_bit(kwargs):
+    x0s = start_points(MUON_SHAPES)
+    grad = noisy_gradient(MUON_SHAPES)
+    expected = torch_trajectory(torch.optim.Muon, kwargs, x0s, grad, steps=50)
+    actual = our_trajectory(optim.Muon(**kwargs), x0s, grad, steps=50)
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=1e-14)
+
+
+def test_bfloat16_rounding_matches_torch():
+    rng = np.random.default_rng(5)
+    a = np.concatenate([rng.standard_normal(10_000) * 10.0 ** rng.integers(-8, 8, 10_000),
+                        [0.0, 1.0, -1.0, 1 + 2**-8, 1 + 3 * 2**-9, 1 + 2**-9]])
+    want = torch.tensor(a).bfloat16().double().numpy()
+    np.testing.assert_array_equal(optim.muon.round_to_bfloat16(a), want)
+
+
+def test_muon_float64_orthogonalization_is_torch_newton_schulz_in_float64():
+    G = np.random.default_rng(6).standard_normal((4, 6))
+    a, b, c = optim.Muon().ns_coefficients
+    X = torch.tensor(G)
+    X = X / X.norm()
+    for _ in range(5):
+        A = X @ X.T
+        X = torch.addmm(X, torch.addmm(A, A, A, beta=b, alpha=c), X, beta=a)
+    ours = optim.muon.newton_schulz(G, (a, b, c), 5, 1e-7, precision="float64")
+    np.testing.assert_allclose(ours, X.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4)])
+def test_cubic_newton_schulz_converges_to_the_polar_factor(shape):
+    G = np.random.default_rng(7).standard_normal(shape)
+    U, _, Vt = np.linalg.svd(G, full_matrices=False)
+    O = optim.muon.newton_schulz(G, (1.5, -0.5, 0.0), 60, 1e-7, precision="float64")
+    np.testing.assert_allclose(O, U @ Vt, atol=1e-10)
+
+
+def test_muon_trajectory_in_float64_stays_near_the_bfloat16_one():
+    x0s, grad = start_points(MUON_SHAPES), noisy_gradient(MUON_SHAPES)
+    exact = our_trajectory(optim.Muon(lr=0.02, precision="float64"), x0s, grad, steps=20)
+    rounded = our_trajectory(optim.Muon(lr=0.02), x0s, grad, steps=20)
+    assert 0 < np.max(np.abs(exact - rounded)) < 0.02 * 20 * 0.05
+
+
+def test_muon_defaults_match_torch():
+    ours, theirs = optim.Muon(), torch.optim.Muon([torch.zeros(2, 2)])
+    for name, value in ours.hyperparameters.items():
+        if name in theirs.defaults:
+            assert value == theirs.defaults[name], name
+
+
+@pytest.mark.parametrize("shape", [(3,), (), (2, 3, 4)])
+def test_muon_rejects_parameters_that_are_not_matrices(shape):
+    x = np.zeros(shape)
+    with pytest.raises(ValueError, match="2-D"):
+        optim.Muon().step([np.zeros((2, 2)), x], [np.ones((2, 2)), np.ones(shape)])
+    assert x.shape == shape and not x.any()
+
+
+def test_muon_rejects_non_finite_gradients_and_shape_mismatches():
+    with pytest.raises(ValueError, match=r"grads\[0\].*non-finite"):
+        optim.Muon().step(np.zeros((2, 3)), np.full((2, 3), np.nan))
+    with pytest.raises(ValueError, match=r"shape \(3, 2\) but .* shape \(2, 3\)"):
+        optim.Muon().step(np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+# --- LBFGS ---
+def rosenbrock_value_and_grads(xs):
+    """f = Σ 100 (z_{i+1} − z_i²)² + (1 − z_i)² over z = all entries of xs; (f, grads)."""
+    z = np.concatenate([x.ravel() for x in xs])
+    f = float(np.sum(100.0 * (z[1:] - z[:-1] ** 2) ** 2 + (1.0 - z[:-1]) ** 2))
+    g = np.zeros_like(z)
+    g[:-1] = -400.0 * z[:-1] * (z[1:] - z[:-1] ** 2) - 2.0 * (1.0 - z[:-1])
+    g[1:] += 200.0 * (z[1:] - z[:-1] ** 2)
+    return f, [p.reshape(x.shape) for p, x in
+               zip(np.split(g, np.cumsum([x.size for x in xs])[:-1]), xs, strict=True)]
+
+
+LBFGS_SHAPES = [(3,), (2, 2), ()]
+LBFGS_CASES = [
+    *grid(line_search_fn=[None, "strong_wolfe"], history_size=[100, 3]),
+    dict(lr=0.5, max_iter=7, line_search_fn=None),
+    dict(lr=0.8, max_iter=4, max_eval=6, line_search_fn="strong_wolfe"),
+    dict(tolerance_grad=1e-3, tolerance_change=1e-5, line_search_fn="strong_wolfe"),
+]
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CASES, ids=str)
+def test_lbfgs_matches_torch_step_by_step(kwargs):
+    kwargs = dict(kwargs)
+    if kwargs.get("line_search_fn") is None:
+        kwargs.setdefault("lr", 0.05)  # without a line search, a full step overshoots
+    x0s = [np.full(s, v) for s, v in zip(LBFGS_SHAPES, (-1.2, 0.8, 1.1), strict=True)]
+    xs = [x.copy() for x in x0s]
+    ps = [torch.nn.Parameter(torch.tensor(x)) for x in x0s]
+    ours, theirs = optim.LBFGS(**kwargs), torch.optim.LBFGS(ps, **kwargs)
+
+    def torch_closure():
+        f, gs = rosenbrock_value_and_grads([p.detach().numpy().copy() for p in ps])
+        for p, g in zip(ps, gs, strict=True):
+            p.grad = torch.from_numpy(g)
+        return torch.tensor(f)
+
+    for _ in range(6):
+        loss = ours.step(xs, lambda: rosenbrock_value_and_grads(xs))
+        want = float(theirs.step(torch_closure))
+        assert loss == pytest.approx(want, rel=1e-9)
+        for x, p in zip(xs, ps, strict=True):
+            np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert ours.state[0]["func_evals"] == theirs.state[ps[0]]["func_evals"]
+    assert ours.state[0]["n_iter"] == theirs.state[ps[0]]["n_iter"]
+
+
+def test_lbfgs_with_strong_wolfe_finds_the_rosenbrock_minimum():
+    x = np.array([-1.2, 1.0, 0.5])
+    opt = optim.LBFGS(line_search_fn="strong_wolfe", max_iter=200)
+    opt.step(x, lambda: rosenbrock_value_and_grads([x]))
+    np.testing.assert_allclose(x, np.ones(3), atol=1e-6)
+
+
+def test_lbfgs_defaults_match_torch():
+    ours, theirs = optim.LBFGS(), torch.optim.LBFGS([torch.zeros(1)])
+    for name, value in ours.hyperparameters.items():
+        assert value == theirs.defaults[name], name
+
+
+def test_lbfgs_names_a_bad_closure():
+    x = np.zeros(2)
+    with pytest.raises(ValueError, match="closure"):
+        optim.LBFGS().step(x, np.ones(2))
+    with pytest.raises(ValueError, match=r"grads\[0\] has shape \(3,\)"):
+        optim.LBFGS().step(x, lambda: (0.0, np.ones(3)))
+    with pytest.raises(ValueError, match=r"grads\[0\].*non-finite"):
+        optim.LBFGS().step(x, lambda: (0.0, np.array([np.nan, 1.0])))

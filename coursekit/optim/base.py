@@ -6,6 +6,7 @@ is plumbing a reader of an update rule can skip.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -133,10 +134,10 @@ class Optimizer:
         during the update (no extra pass over memory), so params and state may then be partly
         updated: ``reset()`` and restore the params before going on.
         """
-        if type(params) is np.ndarray and type(grads) is np.ndarray:
-            pairs = [(params, grads)]  # the common small case, checked below
-        else:
-            pairs = _pairs(params, grads)
+        if (type(params) is np.ndarray and type(grads) is np.ndarray
+                and params.nbytes <= CHUNK_BYTES):  # fmt: skip
+            return self._step_one(params, grads)  # the small case (the race steps 2-vectors)
+        pairs = _pairs(params, grads)
         states = []
         for i, (x, g) in enumerate(pairs):
             if x.dtype.kind != "f" or g.shape != x.shape or g.dtype != x.dtype:
@@ -155,10 +156,29 @@ class Optimizer:
             if large:
                 self._update_in_slices([(i, *pairs[i], states[i]) for i in large])
         except KeyError as missing:
-            raise ValueError(
-                f"{type(self).__name__}'s state has no {missing}: an option was switched on "
-                "after the state was created; call reset() to start over") from None
+            raise self._missing_state(missing) from None
         return params
+
+    def _step_one(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``step`` for one small array, with the same checks and as little else as possible."""
+        if x.dtype.kind != "f" or g.shape != x.shape or g.dtype != x.dtype:
+            _pairs([x], [g])  # raises, naming the problem
+        s = self.state.get(0)
+        if s is None or self._layout[0] != (x.shape, x.dtype):
+            s = self._state_for(0, x)
+        if not _all_finite(g):
+            raise ValueError("grads[0] contains non-finite values (nan or inf)")
+        s["step"] += 1
+        try:
+            self.update(x, g, s)
+        except KeyError as missing:
+            s["step"] -= 1
+            raise self._missing_state(missing) from None
+        return x
+
+    def _missing_state(self, key: KeyError) -> ValueError:
+        return ValueError(f"{type(self).__name__}'s state has no {key}: an option was switched "
+                          "on after the state was created; call reset() to start over")
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -172,9 +192,8 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """A deep copy of the hyperparameters and of the per-parameter state."""
-        state = {i: {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in s.items()}
-                 for i, s in self.state.items()}  # fmt: skip
-        return {"hyperparameters": dict(self.hyperparameters), "state": state}
+        return {"hyperparameters": dict(self.hyperparameters),
+                "state": copy.deepcopy(self.state)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (hyperparameters are re-checked)."""
@@ -185,9 +204,7 @@ class Optimizer:
         for name, value in hyper.items():
             setattr(self, name, value)
         self.__post_init__()
-        self.state = {int(i): {k: np.array(v) if isinstance(v, np.ndarray) else v
-                               for k, v in s.items()}
-                      for i, s in state_dict["state"].items()}  # fmt: skip
+        self.state = {int(i): copy.deepcopy(s) for i, s in state_dict["state"].items()}
 
     # --- plumbing ----------------------------------------------------------------------------
     def _state_for(self, i: int, x: np.ndarray) -> dict[str, Any]:
@@ -275,11 +292,11 @@ def _all_finite(g: np.ndarray) -> bool:
 
     g·g is finite iff every entry is, or it overflowed (then look closer).
     """
-    if g.size <= 256:
-        return bool(np.isfinite(g).all())
     flat = g.reshape(-1)
+    if flat.size <= 32:
+        return all(map(math.isfinite, flat.tolist()))
     with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(np.dot(flat, flat)) or np.isfinite(flat).all())
+        return math.isfinite(flat @ flat) or bool(np.isfinite(flat).all())
 
 
 _pool: ThreadPoolExecutor | None = None
