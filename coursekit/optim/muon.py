@@ -30,11 +30,13 @@ def newton_schulz(G: np.ndarray, coefficients: Sequence[float], steps: int, eps:
 
     which maps each singular value σ to aσ + bσ³ + cσ⁵. precision="bfloat16" rounds every
     intermediate to bfloat16 once per fused multiply-add, as torch does (bit for bit on small
-    matrices; on large ones torch's float32 accumulation order makes rare one-ulp
-    differences); "float64" runs the same iteration exactly, for teaching.
+    matrices but for rare one-ulp differences where torch's float32 accumulation rounds
+    first, more often on large matrices); "float64" runs the same iteration exactly.
     """
     a, b, c = coefficients
     r = round_to_bfloat16 if precision == "bfloat16" else lambda m: m
+    if precision == "bfloat16":  # torch's bfloat16 addmm scales by float32 alpha and beta
+        a, b, c = (float(np.float32(v)) for v in coefficients)
     tall = G.shape[0] > G.shape[1]
     X = r(G.T if tall else G)
     X = r(X / max(r(np.linalg.norm(X)), r(eps)))
@@ -43,6 +45,11 @@ def newton_schulz(G: np.ndarray, coefficients: Sequence[float], steps: int, eps:
         B = r(b * A + c * (A @ A))
         X = r(a * X + B @ X)
     return X.T if tall else X
+
+
+def lerp(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    """a + w (b − a), rounded as torch's ``lerp`` rounds it (from the nearer end)."""
+    return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1 - w)
 
 
 def check_coefficients(name: str, value: Sequence[float]) -> tuple[float, float, float]:
@@ -75,7 +82,7 @@ class Muon(Optimizer):
 
     With the gradient G of an A×B matrix x, step k:
 
-        B ← μ B + (1 − μ) G                        (momentum_buffer)
+        B ← μ B + (1 − μ) G = lerp(B, G, 1 − μ)    (momentum_buffer)
         M = G + μ (B − G)  (nesterov)  or  M = B
         O = NS(M)  ≈ U Vᵀ of M = U S Vᵀ            (``newton_schulz``, ns_steps iterations)
         x ← (1 − αλ) x − α·s · O,    s = √max(1, A/B) ("original") or 0.2 √max(A, B)
@@ -108,8 +115,8 @@ class Muon(Optimizer):
 
     def update(self, x, g, s) -> None:
         mu, B = self.momentum, s["momentum_buffer"]
-        B += (1 - mu) * (g - B)
-        M = g + mu * (B - g) if self.nesterov else B
+        B[...] = lerp(B, g, 1 - mu)
+        M = lerp(g, B, mu) if self.nesterov else B
         O = newton_schulz(M, self.ns_coefficients, self.ns_steps, self.eps, self.precision)
         rows, cols = x.shape
         scale = (0.2 * math.sqrt(max(rows, cols)) if self.adjust_lr_fn == "match_rms_adamw"
