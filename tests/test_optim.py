@@ -946,3 +946,18 @@ def test_lbfgs_names_a_bad_closure():
         optim.LBFGS().step(x, lambda: (0.0, np.ones(3)))
     with pytest.raises(ValueError, match=r"grads\[0\].*non-finite"):
         optim.LBFGS().step(x, lambda: (0.0, np.array([np.nan, 1.0])))
+
+
+def test_a_single_array_steps_on_after_load_state_dict():
+    grad = lambda x: np.tanh(x - 0.5)
+    full, x = optim.Adam(lr=0.1), np.array([1.0, -2.0])
+    for _ in range(6):
+        full.step(x, grad(x))
+    opt, y = optim.Adam(lr=0.1), np.array([1.0, -2.0])
+    for _ in range(3):
+        opt.step(y, grad(y))
+    resumed = optim.Adam()
+    resumed.load_state_dict(opt.state_dict())
+    for _ in range(3):
+        resumed.step(y, grad(y))
+    np.testing.assert_array_equal(y, x)

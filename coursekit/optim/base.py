@@ -138,13 +138,9 @@ class Optimizer:
                 and params.nbytes <= CHUNK_BYTES):  # fmt: skip
             return self._step_one(params, grads)  # the small case (the race steps 2-vectors)
         pairs = _pairs(params, grads)
-        states = []
-        for i, (x, g) in enumerate(pairs):
-            if x.dtype.kind != "f" or g.shape != x.shape or g.dtype != x.dtype:
-                _pairs([x], [g], offset=i)  # raises, naming the problem
-            states.append(self._state_for(i, x))
-        large = [i for i, ((x, _), s) in enumerate(zip(pairs, states, strict=True))
-                 if self._sliced(x, s)]
+        states = [self._state_for(i, x) for i, (x, _) in enumerate(pairs)]
+        large = {i for i, ((x, _), s) in enumerate(zip(pairs, states, strict=True))
+                 if self._sliced(x, s)}
         for i, (_, g) in enumerate(pairs):
             if i not in large and not _all_finite(g):
                 raise ValueError(f"grads[{i}] contains non-finite values (nan or inf)")
@@ -154,7 +150,7 @@ class Optimizer:
                 if i not in large:
                     self.update(x, g, s)
             if large:
-                self._update_in_slices([(i, *pairs[i], states[i]) for i in large])
+                self._update_in_slices([(i, *pairs[i], states[i]) for i in sorted(large)])
         except KeyError as missing:
             raise self._missing_state(missing) from None
         return params
@@ -164,7 +160,7 @@ class Optimizer:
         if x.dtype.kind != "f" or g.shape != x.shape or g.dtype != x.dtype:
             _pairs([x], [g])  # raises, naming the problem
         s = self.state.get(0)
-        if s is None or self._layout[0] != (x.shape, x.dtype):
+        if s is None or self._layout.get(0) != (x.shape, x.dtype):
             s = self._state_for(0, x)
         if not _all_finite(g):
             raise ValueError("grads[0] contains non-finite values (nan or inf)")
@@ -258,7 +254,7 @@ class Optimizer:
 
 
 # --- argument checks and threads ----------------------------------------------------------------
-def _pairs(params: Params, grads: Params, offset: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pairs(params: Params, grads: Params) -> list[tuple[np.ndarray, np.ndarray]]:
     """Pair up params and grads, or raise ValueError naming the bad type, count, shape, dtype."""
     if isinstance(params, np.ndarray):
         plist, glist = [params], [np.asarray(grads)]
@@ -272,7 +268,7 @@ def _pairs(params: Params, grads: Params, offset: int = 0) -> list[tuple[np.ndar
                          f"place); got {type(params).__name__}")
     if len(plist) != len(glist):
         raise ValueError(f"grads has {len(glist)} arrays but params has {len(plist)}")
-    for i, (p, g) in enumerate(zip(plist, glist, strict=True), start=offset):
+    for i, (p, g) in enumerate(zip(plist, glist, strict=True)):
         if not isinstance(p, np.ndarray):
             raise ValueError(
                 f"params[{i}] must be a numpy array (updated in place); got {type(p).__name__}")
