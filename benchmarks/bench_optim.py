@@ -1,23 +1,31 @@
-"""Time coursekit.optim against torch.optim on 10M float32 parameters (not a test).
+"""Time coursekit.optim against torch.optim (not a test): three sizes, ratios in one run.
+
+1. 10M float32 parameters (below); 2. a 2-vector: one Adam step against a plain numpy
+function doing the same update (``plain_adam``; target <= 1.5: the per-step overhead); 3. the
+~85k parameters of the digits MLP 64-256-256-10 (six arrays), one thread on each side (target
+<= 1.0 for SGD momentum and Adam). Last, the line count of each optimizer's update rule.
 
 For each optimizer, ``step`` is timed on the same data laid out as one array and as a list of
 100 arrays, against torch.optim with its default implementation on CPU (``foreach=None``: the
 per-tensor loop; ``--foreach`` also times torch's multi-tensor kernels), interleaved (ours,
 torch, ours, torch, …) so machine load hits both alike, median of ``--runs`` (>= 7).
 
-Printed: the medians and their ratio ours/torch (target <= 1.0 for SGD, momentum SGD and Adam,
-<= 1.5 for the rest); "best/best", the ratio of the fastest runs, less sensitive to load
+Printed: the medians and their ratio ours/torch (targets: Adam <= 0.5, SGD with momentum
+<= 1.0, the rest <= 1.5); "best/best", the ratio of the fastest runs, less sensitive to load
 spikes; and the peak memory one of our steps allocates beyond the optimizer's state
 (tracemalloc sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine
 read the load averages printed first and last; ``--threads 1 --torch-threads 1`` compares the
 update code without thread-scheduling noise.
 
     .venv/bin/python benchmarks/bench_optim.py [--runs 9] [--size 10000000] [--foreach]
+        [--only LABELS] [--sections large,small,mlp,rules]
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import math
 import os
 import statistics
 import time
@@ -42,8 +50,14 @@ CASES = [  # (label, our class, torch class, kwargs)
     ("RMSprop centered+mom", "RMSprop", "RMSprop", dict(lr=1e-3, centered=True, momentum=0.9)),
     ("Adadelta", "Adadelta", "Adadelta", dict()),
     ("NAdam", "NAdam", "NAdam", dict()),
+    ("RAdam", "RAdam", "RAdam", dict()),
+    ("Adamax", "Adamax", "Adamax", dict()),
+    ("Rprop", "Rprop", "Rprop", dict()),
+    ("ASGD", "ASGD", "ASGD", dict()),
+    ("Adafactor", "Adafactor", "Adafactor", dict()),
 ]  # fmt: skip
-TARGET = {"SGD": 1.0, "SGD momentum": 1.0, "Adam": 1.0}
+TARGET = {"SGD": 1.0, "SGD momentum": 1.0, "Adam": 0.5}
+MLP_SHAPES = [(64, 256), (256,), (256, 256), (256,), (256, 10), (10,)]  # 85,002 parameters
 
 
 def make_params(size: int, pieces: int, seed: int = 0) -> tuple[list[np.ndarray], list]:
@@ -90,7 +104,17 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated labels to run")
     parser.add_argument("--threads", type=int, default=None, help="our threads (default: all)")
     parser.add_argument("--torch-threads", type=int, default=None, help="default: torch's")
+    parser.add_argument("--sections", default="large,small,mlp,rules")
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    if "small" in sections:
+        small_step(args.runs)
+    if "mlp" in sections:
+        mlp_steps(args.runs)
+    if "rules" in sections:
+        rule_lengths()
+    if "large" not in sections:
+        return
     if args.runs < 7:
         parser.error("--runs must be >= 7")
     if args.threads is not None:
@@ -122,6 +146,87 @@ def main() -> None:
                       f"{min(ours_ts) / min(torch_ts):9.2f} {target:6.1f}  {peak / 2**20:5.2f} MB"
                       f" = {peak / 2**20 / array_mb:.3f} arrays{flag}")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def plain_adam(x, g, m, v, k, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> None:
+    """The same Adam step as a bare numpy function: what the optimizer's overhead is measured
+    against."""
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    x -= lr / (1 - beta1**k) * (m / (np.sqrt(v) / math.sqrt(1 - beta2**k) + eps))
+
+
+def small_step(runs: int, n: int = 20_000) -> None:
+    """One Adam step on a 2-vector: coursekit against plain_adam, best of ``runs`` × n steps."""
+    g = np.array([0.3, -0.1])
+    x, m, v, k = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2), 0
+    y, opt = x.copy(), optim.Adam()
+    ours, plain = [], []
+    for _ in range(max(runs, 7)):
+        start = time.perf_counter()
+        for _ in range(n):
+            opt.step(y, g)
+        ours.append((time.perf_counter() - start) / n)
+        start = time.perf_counter()
+        for _ in range(n):
+            k += 1
+            plain_adam(x, g, m, v, k)
+        plain.append((time.perf_counter() - start) / n)
+    np.testing.assert_allclose(y, x, rtol=1e-12)  # the same iterates
+    print(f"2-vector Adam step: ours {min(ours) * 1e6:.2f} µs, plain numpy function "
+          f"{min(plain) * 1e6:.2f} µs, best/best {min(ours) / min(plain):.2f} (target 1.5); "
+          f"medians {statistics.median(ours) / statistics.median(plain):.2f}")
+
+
+def mlp_steps(runs: int, n: int = 200) -> None:
+    """SGD momentum and Adam on the digits MLP's ~85k float32 parameters, one thread each."""
+    threads, optim_base.THREADS = optim_base.THREADS, 1
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rng = np.random.default_rng(0)
+        params = [rng.standard_normal(s, dtype=np.float32) for s in MLP_SHAPES]
+        grads = [rng.standard_normal(s, dtype=np.float32) for s in MLP_SHAPES]
+        size = sum(p.size for p in params)
+        for label, name, kwargs in (("SGD momentum", "SGD", dict(lr=1e-3, momentum=0.9)),
+                                    ("Adam", "Adam", dict(lr=1e-3))):  # fmt: skip
+            ours = getattr(optim, name)(**kwargs)
+            t_params = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
+            for tp, g in zip(t_params, grads, strict=True):
+                tp.grad = torch.from_numpy(g)
+            theirs = getattr(torch.optim, name)(t_params, **kwargs)
+            ours_t, torch_t = [], []
+            for _ in range(max(runs, 7)):
+                start = time.perf_counter()
+                for _ in range(n):
+                    ours.step(params, grads)
+                ours_t.append((time.perf_counter() - start) / n)
+                start = time.perf_counter()
+                for _ in range(n):
+                    theirs.step()
+                torch_t.append((time.perf_counter() - start) / n)
+            print(f"{size:,} params (MLP), 1 thread, {label:12s}: ours {min(ours_t) * 1e6:6.1f} "
+                  f"µs, torch {min(torch_t) * 1e6:6.1f} µs, best/best "
+                  f"{min(ours_t) / min(torch_t):.2f} (target 1.0); medians "
+                  f"{statistics.median(ours_t) / statistics.median(torch_t):.2f}")
+    finally:
+        optim_base.THREADS = threads
+        torch.set_num_threads(torch_threads)
+
+
+def rule_lengths() -> None:
+    """Lines of each update rule (``update``; LBFGS: ``two_loop``), docstring excluded."""
+    counts = {}
+    for name in optim.__all__:
+        cls = getattr(optim, name)
+        if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and name != "Optimizer":
+            method = optim.lbfgs.two_loop if cls is optim.LBFGS else cls.update
+            lines = inspect.getsource(method).splitlines()[1:]
+            counts[name] = sum(1 for line in lines if line.strip() and not line.strip()
+                               .startswith(("#", '"""')))  # fmt: skip
+    print("lines of each update rule: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 if __name__ == "__main__":

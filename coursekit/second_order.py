@@ -152,7 +152,7 @@ def _run_curvature_method(opt: _CurvatureStep, f, x0, steps, bound, gtol) -> New
             np.reshape(opt.hessian(trajectory.final), (trajectory.final.size,) * 2)).kind
     return NewtonTrajectory(
         trajectory.points, trajectory.losses, trajectory.grad_norms, trajectory.diverged,
-        method=opt.method, negative_curvature=list(opt.negative_curvature),
+        trajectory.stopped, method=opt.method, negative_curvature=list(opt.negative_curvature),
         singular=opt.singular, arrived_at=arrived_at)
 
 

@@ -17,14 +17,13 @@ al.'s online problem on which Adam converges to the worst point while AMSGrad do
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .landscapes import Landscape
-from .optim.runner import Trajectory
+from .optim.runner import Trajectory, divergence, take_step
 
 
 class FiniteSum(Landscape):
@@ -337,37 +336,44 @@ def run_stochastic(opt, problem: FiniteSum, x0: np.ndarray, steps: int, batch_si
     ``opt.step(x, g)``, then ``scheduler.step()``.
 
     ``losses`` and ``grad_norms`` are the full-data E and ‖∇E‖ at every iterate (what a
-    student cannot usually afford, but can on these small problems). Stops, silently, when an
-    iterate is non-finite or leaves |x| ≤ bound, recording the step in ``diverged``.
+    student cannot usually afford, but can on these small problems). The run stops at the
+    first iterate that breaks ``coursekit.optim.runner.divergence`` (its minibatch loss or
+    gradient not finite, or |x| > bound), recording its index in ``diverged`` and the reason
+    in ``stopped``.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0; got {steps}")
     batches = problem.batches(batch_size, seed, replace)
     x = problem._point(np.array(x0, dtype=np.float64)).copy()
     opt.reset()
-    points, batch_losses, lrs, diverged = [x.copy()], [], [], None
+    points, batch_losses, lrs, diverged, stopped = [], [], [], None, None
     with np.errstate(all="ignore"):
-        for k in range(1, steps + 1):
-            idx = next(batches)  # valid by construction: skip the public methods' checks
-            g = problem._example_grads_at(x, idx).mean(axis=0)
-            if not math.isfinite(g.sum()):
-                diverged = k
+        for k in range(steps + 1):
+            if k == steps:  # the last iterate only needs the rule's checks on x
+                reason = divergence(0.0, 0.0, float(np.abs(x).max()), bound)
+            else:
+                idx = next(batches)  # valid by construction: skip the public methods' checks
+                g = problem._example_grads_at(x, idx).mean(axis=0)
+                loss = float(problem._example_values_at(x, idx).mean())
+                reason = divergence(loss, float(np.linalg.norm(g)), float(np.abs(x).max()),
+                                    bound)
+            if reason is not None:
+                diverged, stopped = k, f"diverged at step {k}: {reason}"
                 break
-            batch_losses.append(float(problem._example_values_at(x, idx).mean()))
+            points.append(x.copy())
+            if k == steps:
+                break
+            batch_losses.append(loss)
             if clip is not None:
                 clip(g)
             lrs.append(opt.lr)
-            opt.step(x, g)
+            take_step(opt, x, g)
             if scheduler is not None:
                 scheduler.step()
-            if not np.abs(x).max() <= bound:  # also catches nan
-                diverged = k
-                break
-            points.append(x.copy())
         P = np.array(points)
         losses = problem(P)
         norms = np.linalg.norm(problem.grad(P), axis=-1)
-    return StochasticTrajectory(P, losses, norms, diverged, np.array(batch_losses),
+    return StochasticTrajectory(P, losses, norms, diverged, stopped, np.array(batch_losses),
                                 np.array(lrs))
 
 

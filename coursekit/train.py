@@ -15,8 +15,8 @@ chunks of ``batch_size``; the last chunk may be smaller):
 - ``epoch_eval_loss[e]``, ``epoch_eval_accuracy[e]``: the same on ``eval_data`` (if given),
 - ``sharpness[j]`` at step ``sharpness_step[j]``: λ_max of the Hessian (with a
   ``coursekit.curvature.SharpnessTracker``),
-- ``stopped``: None, or the message explaining why training stopped early (a non-finite loss
-  or gradient: the run diverged).
+- ``stopped``: None, or the message explaining why training stopped early (the step broke
+  ``coursekit.optim.runner.divergence``: a non-finite loss or gradient, the run diverged).
 
 Accuracy arrays stay empty for losses without classes (``MSELoss``). The optimizer is not
 reset, so calling ``fit`` again continues training with its momentum and step counts.
@@ -36,7 +36,7 @@ from .data import batch_indices
 from .nn.base import Layer
 from .nn.blas import blas_threads
 from .nn.losses import Loss
-from .optim import clip_grad_norm
+from .optim.runner import divergence, take_step
 
 
 @dataclass
@@ -166,7 +166,7 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
     start, step = time.perf_counter(), 0
     model.train()
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+        with np.errstate(all="ignore"), \
                 blas_threads(blas_threads_limit):
             for epoch in range(epochs):
                 for idx in batch_indices(n, batch_size, rng, shuffle):
@@ -176,12 +176,12 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                     model.backward(loss.backward())
                     norm = global_norm(grads)
                     lr = float(getattr(opt, "lr", math.nan))
-                    if not (math.isfinite(value) and math.isfinite(norm)):
-                        what = "loss" if not math.isfinite(value) else "gradient norm"
+                    reason = divergence(value, norm)
+                    if reason is not None:
                         history.stopped = (
-                            f"stopped at step {step} (epoch {epoch + 1}): the training {what} "
-                            f"became {value if what == 'loss' else norm} with lr = {lr:g}; the "
-                            "run diverged (try a smaller learning rate or gradient clipping)")
+                            f"stopped at step {step} (epoch {epoch + 1}): the training {reason} "
+                            f"with lr = {lr:g}; the run diverged (try a smaller learning rate "
+                            "or gradient clipping)")
                         break
                     # Measured after the finiteness check (θ_t is still unchanged), so a
                     # diverged run stops with fit's message instead of failing inside Lanczos.
@@ -191,9 +191,7 @@ def fit(model: Layer, loss: Loss, opt, X: np.ndarray, y: np.ndarray, epochs: int
                     history.step_loss.append(value)
                     history.grad_norm.append(norm)
                     history.lr.append(lr)
-                    if clip is not None:
-                        clip_grad_norm(grads, clip)
-                    opt.step(params, grads)
+                    take_step(opt, params, grads, clip)
                     step += 1
                     if scheduler is not None and schedule_every == "step":
                         scheduler.step()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import (
-    Optimizer,
-    check_nonnegative,
-    check_unit_interval,
-    moving_average_of_squares,
-)
+from coursekit.optim.base import Flag, NonNegative, Optimizer, UnitInterval, moving_average
 
 
+@dataclass(eq=False)
 class Adadelta(Optimizer):
     r"""Adadelta, exactly as ``torch.optim.Adadelta`` (lr scales the step; Zeiler's form is lr=1).
 
@@ -25,38 +22,22 @@ class Adadelta(Optimizer):
         x ← x − α Δ
     """
 
-    hyperparameters = ("rho", "eps", "weight_decay", "maximize")
-    scratch_arrays = 3
+    lr: NonNegative = 1.0
+    rho: UnitInterval = 0.9
+    eps: NonNegative = 1e-6
+    weight_decay: NonNegative = 0.0
+    _: KW_ONLY
+    maximize: Flag = False
 
-    def __init__(
-        self,
-        lr: float = 1.0,
-        rho: float = 0.9,
-        eps: float = 1e-6,
-        weight_decay: float = 0.0,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        self.rho = check_unit_interval("rho", rho)
-        self.eps = check_nonnegative("eps", eps)
-        self.weight_decay = check_nonnegative("weight_decay", weight_decay)
-        self.maximize = bool(maximize)
+    def init_state(self, x: np.ndarray) -> dict[str, Any]:
+        return {"square_avg": np.zeros_like(x), "acc_delta": np.zeros_like(x)}
 
-    def init_state(self, p: np.ndarray) -> dict[str, Any]:
-        return {"square_avg": np.zeros(p.shape, p.dtype), "acc_delta": np.zeros(p.shape, p.dtype)}
-
-    def update(self, p, g, s, scratch) -> None:
-        rho, v, u = self.rho, s["square_avg"], s["acc_delta"]
-        t, delta = scratch[1], scratch[2]
-        d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
-        moving_average_of_squares(v, d, rho, t)  # v = ρv + (1 − ρ)d²
-        np.add(v, self.eps, out=t)  # Δ = √(u + ε)/√(v + ε) · d
-        np.sqrt(t, out=t)
-        np.add(u, self.eps, out=delta)
-        np.sqrt(delta, out=delta)
-        delta /= t
-        delta *= d
-        moving_average_of_squares(u, delta, rho, t)  # u = ρu + (1 − ρ)Δ²
-        delta *= -self.lr  # x = x − αΔ
-        p += delta
+    def update(self, x, g, s) -> None:
+        v, u = s["square_avg"], s["acc_delta"]
+        d = -g if self.maximize else g
+        if self.weight_decay:
+            d = d + self.weight_decay * x
+        moving_average(v, d * d, self.rho)
+        delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * d
+        moving_average(u, delta * delta, self.rho)
+        x -= self.lr * delta

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import (
-    Optimizer,
-    check_betas,
-    check_nonnegative,
-    moving_average,
-    moving_average_of_squares,
-)
+from coursekit.optim.base import Betas, Flag, NonNegative, Optimizer, moving_average
 
 
+@dataclass(eq=False)
 class NAdam(Optimizer):
     r"""NAdam, exactly as ``torch.optim.NAdam`` (Dozat 2016 with torch's momentum schedule).
 
@@ -30,55 +25,33 @@ class NAdam(Optimizer):
     ``torch.set_default_dtype(torch.float64)``.
     """
 
-    hyperparameters = (
-        "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "maximize",
-    )  # fmt: skip
-    scratch_arrays = 3
+    lr: NonNegative = 2e-3
+    betas: Betas = (0.9, 0.999)
+    eps: NonNegative = 1e-8
+    weight_decay: NonNegative = 0.0
+    momentum_decay: NonNegative = 4e-3
+    decoupled_weight_decay: Flag = False
+    _: KW_ONLY
+    maximize: Flag = False
 
-    def __init__(
-        self,
-        lr: float = 2e-3,
-        betas: Sequence[float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum_decay: float = 4e-3,
-        decoupled_weight_decay: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        self.betas = check_betas(betas)
-        self.eps = check_nonnegative("eps", eps)
-        self.weight_decay = check_nonnegative("weight_decay", weight_decay)
-        self.momentum_decay = check_nonnegative("momentum_decay", momentum_decay)
-        self.decoupled_weight_decay, self.maximize = bool(decoupled_weight_decay), bool(maximize)
-
-    def init_state(self, p: np.ndarray) -> dict[str, Any]:
-        zeros = np.zeros(p.shape, p.dtype)
-        return {"mu_product": 1.0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
+    def init_state(self, x: np.ndarray) -> dict[str, Any]:
+        return {"mu_product": 1.0, "exp_avg": np.zeros_like(x), "exp_avg_sq": np.zeros_like(x)}
 
     def mu(self, k: int) -> float:
         """The momentum schedule μ_k = β₁ (1 − ½ · 0.96^(k ψ))."""
         return self.betas[0] * (1.0 - 0.5 * 0.96 ** (k * self.momentum_decay))
 
-    def begin_step(self, state: dict[str, Any]) -> None:
-        state["mu_product"] *= self.mu(state["step"])  # Π_k = Π_{k−1} μ_k
-
-    def update(self, p, g, s, scratch) -> None:
+    def update(self, x, g, s) -> None:
         (beta1, beta2), k, m, v = self.betas, s["step"], s["exp_avg"], s["exp_avg_sq"]
-        t, u = scratch[1], scratch[2]
-        mu, mu_next, product = self.mu(k), self.mu(k + 1), s["mu_product"]
-        if self.decoupled_weight_decay and self.weight_decay:
-            p *= 1.0 - self.lr * self.weight_decay  # x = (1 − αλ)x
-        d = self.direction(p, g, out=scratch[0])  # d = ±g (+ λx)
-        moving_average(m, d, beta1, t)  # m = β₁m + (1 − β₁)d
-        moving_average_of_squares(v, d, beta2, t)  # v = β₂v + (1 − β₂)d²
-        np.divide(v, 1.0 - beta2**k, out=t)  # σ = √(v/(1 − β₂ᵏ)) + ε
-        np.sqrt(t, out=t)
-        t += self.eps
-        np.divide(d, t, out=u)  # x = x − α(1 − μ_k)/(1 − Π_k) · d/σ
-        u *= -self.lr * (1.0 - mu) / (1.0 - product)
-        p += u
-        np.divide(m, t, out=u)  # x = x − α μ_{k+1}/(1 − Π_k μ_{k+1}) · m/σ
-        u *= -self.lr * mu_next / (1.0 - product * mu_next)
-        p += u
+        mu, mu_next = self.mu(k), self.mu(k + 1)
+        s["mu_product"] = product = s["mu_product"] * mu
+        if self.weight_decay and self.decoupled_weight_decay:
+            x *= 1.0 - self.lr * self.weight_decay
+        d = -g if self.maximize else g
+        if self.weight_decay and not self.decoupled_weight_decay:
+            d = d + self.weight_decay * x
+        moving_average(m, d, beta1)
+        moving_average(v, d * d, beta2)
+        sigma = np.sqrt(v / (1.0 - beta2**k)) + self.eps
+        x -= self.lr * (1.0 - mu) / (1.0 - product) * (d / sigma)
+        x -= self.lr * mu_next / (1.0 - product * mu_next) * (m / sigma)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import (
-    Optimizer,
-    check_nonnegative,
-    check_unit_interval,
-    moving_average,
-    moving_average_of_squares,
-)
+from coursekit.optim.base import Flag, NonNegative, Optimizer, UnitInterval, moving_average
 
 
+@dataclass(eq=False)
 class RMSprop(Optimizer):
     r"""RMSprop, exactly as ``torch.optim.RMSprop`` (alpha is the decay ρ of the lectures).
 
@@ -25,48 +21,34 @@ class RMSprop(Optimizer):
         x ← x − α d/σ,  or with momentum μ: b ← μ b + d/σ,  x ← x − α b
     """
 
-    hyperparameters = ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
+    lr: NonNegative = 1e-2
+    alpha: UnitInterval = 0.99
+    eps: NonNegative = 1e-8
+    weight_decay: NonNegative = 0.0
+    momentum: NonNegative = 0.0
+    centered: Flag = False
+    _: KW_ONLY
+    maximize: Flag = False
 
-    def __init__(
-        self,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        self.alpha = check_unit_interval("alpha", alpha)
-        self.eps = check_nonnegative("eps", eps)
-        self.weight_decay = check_nonnegative("weight_decay", weight_decay)
-        self.momentum = check_nonnegative("momentum", momentum)
-        self.centered, self.maximize = bool(centered), bool(maximize)
+    def init_state(self, x: np.ndarray) -> dict[str, Any]:
+        names = ["square_avg"] + ["momentum_buffer"] * bool(self.momentum)
+        return {name: np.zeros_like(x) for name in names + ["grad_avg"] * self.centered}
 
-    def init_state(self, p: np.ndarray) -> dict[str, Any]:
-        names = ("square_avg",) + (("momentum_buffer",) if self.momentum else ())
-        names += ("grad_avg",) if self.centered else ()
-        return {name: np.zeros(p.shape, p.dtype) for name in names}
-
-    def update(self, p, g, s, scratch) -> None:
-        rho, v, t = self.alpha, s["square_avg"], scratch[1]
-        d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
-        moving_average_of_squares(v, d, rho, t)  # v = ρv + (1 − ρ)d²
+    def update(self, x, g, s) -> None:
+        rho, v = self.alpha, s["square_avg"]
+        d = -g if self.maximize else g
+        if self.weight_decay:
+            d = d + self.weight_decay * x
+        moving_average(v, d * d, rho)
         if self.centered:
             mean = s["grad_avg"]
-            moving_average(mean, d, rho, t)  # ḡ = ρḡ + (1 − ρ)d
-            np.multiply(mean, mean, out=t)  # σ = √(v − ḡ²) + ε
-            np.subtract(v, t, out=t)
-            np.sqrt(t, out=t)
+            moving_average(mean, d, rho)
+            step = d / (np.sqrt(v - mean * mean) + self.eps)
         else:
-            np.sqrt(v, out=t)  # σ = √v + ε
-        t += self.eps
-        np.divide(d, t, out=t)  # t = d/σ
+            step = d / (np.sqrt(v) + self.eps)
         if self.momentum:
             b = s["momentum_buffer"]
-            b *= self.momentum  # b = μb + d/σ
-            t = np.add(b, t, out=b)
-        step = np.multiply(t, -self.lr, out=scratch[0])  # x = x − α·(d/σ or b); d is spent
-        p += step
+            b *= self.momentum
+            b += step
+            step = b
+        x -= self.lr * step

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
 
-from coursekit.optim.base import Optimizer, check_nonnegative
+from coursekit.optim.base import Flag, NonNegative, Optimizer
 
 
+@dataclass(eq=False)
 class SGD(Optimizer):
     r"""Stochastic gradient descent, exactly as ``torch.optim.SGD``.
 
@@ -22,58 +24,39 @@ class SGD(Optimizer):
     ``HeavyBall`` for the lecture's v ← βv − αg, which coincides while α is constant.
     """
 
-    hyperparameters = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    lr: NonNegative = 1e-3
+    momentum: NonNegative = 0.0
+    dampening: NonNegative = 0.0
+    weight_decay: NonNegative = 0.0
+    nesterov: Flag = False
+    _: KW_ONLY
+    maximize: Flag = False
 
-    def __init__(
-        self,
-        lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        self.momentum = check_nonnegative("momentum", momentum)
-        self.dampening = check_nonnegative("dampening", dampening)
-        self.weight_decay = check_nonnegative("weight_decay", weight_decay)
-        if nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError(
-                "nesterov=True requires momentum > 0 and dampening = 0; "
-                f"got momentum={momentum!r}, dampening={dampening!r}"
-            )
-        self.nesterov, self.maximize = bool(nesterov), bool(maximize)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0; "
+                             f"got momentum={self.momentum!r}, dampening={self.dampening!r}")
 
-    def init_state(self, p: np.ndarray) -> dict[str, Any]:
-        return {"momentum_buffer": np.zeros(p.shape, p.dtype)} if self.momentum else {}
+    def init_state(self, x: np.ndarray) -> dict[str, Any]:
+        return {"momentum_buffer": np.zeros_like(x)} if self.momentum else {}
 
-    def begin_step(self, state: dict[str, Any]) -> None:
-        if self.momentum and "momentum_buffer" not in state:
-            raise ValueError(
-                "momentum was 0 when this optimizer's state was created; call reset() before "
-                f"switching it on (momentum={self.momentum})"
-            )
-
-    def update(self, p, g, s, scratch) -> None:
-        t = scratch[1]
-        d = self.direction(p, g, out=scratch[0])  # d = ±g + λx
+    def update(self, x, g, s) -> None:
+        d = -g if self.maximize else g
+        if self.weight_decay:
+            d = d + self.weight_decay * x
         if self.momentum:
             b = s["momentum_buffer"]
             if s["step"] == 1:
-                np.copyto(b, d)  # b = d
+                b[...] = d
             else:
-                b *= self.momentum  # b = μb + (1 − τ)d
-                b += np.multiply(d, 1.0 - self.dampening, out=t) if self.dampening else d
-            if self.nesterov:
-                np.multiply(b, self.momentum, out=t)  # d = d + μb
-                d = np.add(d, t, out=t)
-            else:
-                d = b
-        np.multiply(d, -self.lr, out=t)  # x = x − αd
-        p += t
+                b *= self.momentum
+                b += (1.0 - self.dampening) * d
+            d = d + self.momentum * b if self.nesterov else b
+        x -= self.lr * d
 
 
+@dataclass(eq=False)
 class HeavyBall(Optimizer):
     r"""Polyak's heavy ball in the lecture's form: v ← βv − αg, x ← x + v (v₀ = 0).
 
@@ -85,18 +68,14 @@ class HeavyBall(Optimizer):
     whole accumulated velocity.
     """
 
-    hyperparameters = ("momentum",)
+    lr: NonNegative = 1e-3
+    momentum: NonNegative = 0.9
 
-    def __init__(self, lr: float = 1e-3, momentum: float = 0.9) -> None:
-        super().__init__(lr)
-        self.momentum = check_nonnegative("momentum", momentum)
+    def init_state(self, x: np.ndarray) -> dict[str, Any]:
+        return {"velocity": np.zeros_like(x)}
 
-    def init_state(self, p: np.ndarray) -> dict[str, Any]:
-        return {"velocity": np.zeros(p.shape, p.dtype)}
-
-    def update(self, p, g, s, scratch) -> None:
-        v, t = s["velocity"], scratch[0]
-        v *= self.momentum  # v = βv − αg
-        np.multiply(g, -self.lr, out=t)
-        v += t
-        p += v  # x = x + v
+    def update(self, x, g, s) -> None:
+        v = s["velocity"]
+        v *= self.momentum
+        v -= self.lr * g
+        x += v
