@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,8 +60,9 @@ def test_an_exercise_keeps_no_solution_hidden_test_or_output(name):
             continue
         assert cell.outputs == [] and cell.execution_count is None
         if is_answer(cell):
-            assert "# YOUR CODE HERE\n    raise NotImplementedError()" in cell.source
-            assert cell.source.splitlines()[0] == original.source.splitlines()[0]  # the def
+            assert re.search(r"# YOUR CODE HERE\n *raise NotImplementedError\(\)", cell.source)
+            if original.source.startswith("def "):  # a value (a prediction) has no def to keep
+                assert cell.source.splitlines()[0] == original.source.splitlines()[0]
         if is_test(cell):
             assert cell.metadata.editable is False and cell.metadata.deletable is False
             assert cell.source == original.source.split("### BEGIN HIDDEN TESTS")[0].rstrip("\n")

@@ -215,13 +215,15 @@ def test_every_blank_exercise_scores_zero_as_not_answered(graded, name):
                for q in result.questions), result.questions
 
 
-def test_every_solution_has_two_to_four_graded_questions_with_hidden_tests():
-    assert sorted(ASSIGNMENTS) == [f"{n:02d}_{t}" for n, t in zip(range(2, 13), [
-        "one_dimension", "critical_points", "ill_conditioning", "momentum", "adaptive",
-        "stochastic", "backprop", "initialization", "batchnorm", "second_order", "curvature"],
+def test_every_solution_has_two_to_eight_graded_questions_with_hidden_tests():
+    # Issue 15 asks 4–8 per lesson; 2 stays the floor until every lesson is extended.
+    assert sorted(ASSIGNMENTS) == [f"{n:02d}_{t}" for n, t in zip(range(1, 13), [
+        "landscapes", "one_dimension", "critical_points", "ill_conditioning", "momentum",
+        "adaptive", "stochastic", "backprop", "initialization", "batchnorm", "second_order",
+        "curvature"],
         strict=True)]
     for name, assignment in ASSIGNMENTS.items():
-        assert 2 <= len(assignment.questions) <= 4, name
+        assert 2 <= len(assignment.questions) <= 8, name
         assert assignment.forbidden_imports == ["torch"], name
         for q in assignment.questions:
             assert q.answer_id is not None, (name, q.id)
@@ -353,13 +355,17 @@ def test_a_class_folder_is_graded_in_parallel_into_a_gradebook_and_a_rerun_skips
     out = capsys.readouterr()
     rows = [json.loads(line) for line in out.out.splitlines()]
     scores = {Path(r["submission"]).name: (r["score"], r["max_score"]) for r in rows}
-    assert scores == {"04_ill_conditioning.ipynb": (5, 5), "bob_02.ipynb": (0, 5),
-                      "02_carol.ipynb": (0, 5), "02_dan0.ipynb": (5, 5), "02_dan1.ipynb": (5, 5)}
+    full02, full04 = (ASSIGNMENTS[n].max_score for n in ("02_one_dimension", "04_ill_conditioning"))
+    assert scores == {"04_ill_conditioning.ipynb": (full04, full04), "bob_02.ipynb": (0, full02),
+                      "02_carol.ipynb": (0, full02), "02_dan0.ipynb": (full02, full02),
+                      "02_dan1.ipynb": (full02, full02)}
     assert out.err.count("graded ") == 5
     carol = next(r for r in rows if r["submission"].endswith("02_carol.ipynb"))
     assert all("not a readable notebook" in q["message"] for q in carol["questions"])
     with sqlite3.connect(book) as db:
-        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 5 * 3
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == (
+            4 * len(ASSIGNMENTS["02_one_dimension"].questions)
+            + len(ASSIGNMENTS["04_ill_conditioning"].questions))
         columns = [r[1] for r in db.execute("PRAGMA table_info(results)")]
     assert columns == ["submission", "question", "points", "max_points", "feedback", "sha256",
                        "grader_version", "graded_at"]
@@ -404,14 +410,16 @@ def test_killing_the_grader_mid_batch_keeps_finished_results_and_a_rerun_resumes
     assert done >= 1
     with sqlite3.connect(book) as db:
         kept = db.execute("SELECT submission, score FROM submissions").fetchall()
-    assert 1 <= len(kept) < 4 and all(score == 5 for _, score in kept)
+    full = ASSIGNMENTS["02_one_dimension"].max_score
+    assert 1 <= len(kept) < 4 and all(score == full for _, score in kept)
     time.sleep(1)
     assert processes_with(tag) == []  # --die-with-parent and the PID namespace
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stderr.count("graded ") == 4 - len(kept)
     with sqlite3.connect(book) as db:
-        assert db.execute("SELECT COUNT(*), SUM(score) FROM submissions").fetchone() == (4, 20)
+        assert db.execute("SELECT COUNT(*), SUM(score) FROM submissions").fetchone() == (
+            4, 4 * full)
 
 
 def test_grade_file_json_prints_score_and_max_score(capsys):

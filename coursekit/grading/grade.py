@@ -255,13 +255,16 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
                     continue
                 break
             line = part_line.get((q.id, key[1]))
-            if line is not None and line.get("error") == "NotImplementedError":
+            before = answer_line.get(q.answer_id)
+            # An answer that is a value (a prediction, an expression) rather than a function
+            # is unanswered when its cell raised; the test then fails with a NameError.
+            if any(x is not None and x.get("error") == "NotImplementedError"
+                   for x in (line, before)):
                 message = "not answered yet (NotImplementedError)"
             elif line is not None and line.get("status") == "ok":
                 message = f"{spec['what']} was not checked (the test ran without reaching it)"
             else:
                 message = f"{spec['what']}: the test {_stopped(line, run, limits)}"
-            before = answer_line.get(q.answer_id)
             if before is not None and before.get("status") != "ok" \
                     and message != "not answered yet (NotImplementedError)":
                 message = f"the answer cell {_stopped(before, run, limits)}; then: {message}"
