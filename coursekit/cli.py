@@ -1,6 +1,7 @@
 """The ``coursekit`` command: a dispatcher whose subcommands live in other modules.
 
-    coursekit grade SUBMISSION.ipynb | DIR [--json] [--jobs N] [--timeout S] [--csv FILE]
+    coursekit grade SUBMISSION.ipynb | DIR [--json] [--jobs N] [--gradebook DB] [--csv FILE]
+                    [limits...] [--unsafe-no-sandbox]
     coursekit exercises build [--check]
     coursekit present LESSON [--port N] [--ip ADDR] [--no-browser]
     coursekit site [--out DIR]
@@ -31,53 +32,113 @@ def _repo_dir(name: str) -> Path:
 
 def _run_grade(args: argparse.Namespace) -> int:
     from coursekit.grading.assignment import load_assignments
-    from coursekit.grading.grade import find_submissions, grade_many
-    from coursekit.grading.report import format_table, to_json, write_gradebook
+    from coursekit.grading.grade import GradingError, check_sandbox, find_submissions, grade_many
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.grading.report import format_table, to_json
+    from coursekit.grading.sandbox import Limits
 
     target = Path(args.path)
     if not target.exists():
         print(f"coursekit grade: {target} does not exist", file=sys.stderr)
         return 2
+    try:
+        check_sandbox(args.unsafe_no_sandbox)
+    except GradingError as exc:
+        print(f"coursekit grade: {exc}", file=sys.stderr)
+        return 2
+    if args.unsafe_no_sandbox:
+        print("coursekit grade: WARNING: grading without a sandbox; every score can be forged",
+              file=sys.stderr)
     assignments = load_assignments(Path(args.solutions) if args.solutions else
                                    _repo_dir("solutions"))
     paths = find_submissions(target) if target.is_dir() else [target]
     if not paths:
         print(f"coursekit grade: no .ipynb files in {target}", file=sys.stderr)
         return 2
+    limits = Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
+                    wall_seconds=args.wall_seconds, cell_seconds=args.timeout,
+                    processes=args.processes, file_mb=args.file_mb, tmp_mb=args.tmp_mb)
+    gradebook_path = args.gradebook or ("gradebook.sqlite" if target.is_dir() else None)
+    book = Gradebook(gradebook_path) if gradebook_path else None
     lock, done = threading.Lock(), [0]
 
     def progress(result) -> None:
+        if book is not None:
+            book.record(result, assignments.get(result.assignment or ""))
         with lock:
             done[0] += 1
             if len(paths) > 1:
                 print(f"graded {done[0]}/{len(paths)}: {result.submission}", file=sys.stderr)
 
-    results = grade_many(paths, assignments, jobs=args.jobs, on_result=progress,
-                         timeout=args.timeout, assignment=args.assignment)
-    for result in results:
-        print(json.dumps(to_json(result)) if args.json else format_table(result) + "\n")
-    if target.is_dir():
-        csv_path = write_gradebook(results, args.csv or "gradebook.csv")
-        print(f"gradebook: {csv_path}", file=sys.stderr)
+    def previous(path: Path):
+        if book is None or args.force:
+            return None
+        import hashlib
+
+        return book.previous(path, hashlib.sha256(path.read_bytes()).hexdigest(), assignments)
+
+    try:
+        results = grade_many(paths, assignments, jobs=args.jobs, on_result=progress,
+                             skip=previous, limits=limits, assignment=args.assignment,
+                             unsafe=args.unsafe_no_sandbox)
+        for result in results:
+            print(json.dumps(to_json(result)) if args.json else format_table(result) + "\n")
+        if book is not None:
+            print(f"gradebook: {book.path}", file=sys.stderr)
+            if args.csv:
+                print(f"csv: {book.export_csv(args.csv)}", file=sys.stderr)
+            if args.export_json:
+                print(f"json: {book.export_json(args.export_json)}", file=sys.stderr)
+    finally:
+        if book is not None:
+            book.close()
     return 1 if any(r.error for r in results) else 0
 
 
 def register_grade(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("grade", help="grade a submission notebook or a folder of them",
-                       description="Run each submission in a fresh kernel with the "
-                       "instructor's tests from solutions/ and print its grade. Exit status "
-                       "0 when every submission was graded, whatever the scores.")
+    from coursekit.grading.sandbox import Limits
+
+    d = Limits()
+    p = sub.add_parser(
+        "grade", help="grade a submission notebook or a folder of them",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Run each submission in its own bubblewrap sandbox (no network, no course "
+        "files, limits below) and judge what its checks record against the instructor's "
+        "solution, run separately. Results go to a SQLite gradebook as each submission "
+        "finishes; a rerun skips unchanged submissions. Exit status 0 when every submission "
+        "was graded, whatever the scores.")
     p.add_argument("path", help="a submission .ipynb, or a folder graded recursively")
-    p.add_argument("--json", action="store_true", help="one JSON object per submission")
+    p.add_argument("--json", action="store_true", help="print one JSON object per submission")
     p.add_argument("--jobs", type=int, default=None,
-                   help="submissions graded in parallel (default: the number of cores)")
-    p.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds each cell may run (default 30)")
-    p.add_argument("--csv", default=None,
-                   help="gradebook file for a folder (default: ./gradebook.csv)")
+                   help="sandboxes run in parallel (None: the number of cores)")
+    p.add_argument("--gradebook", default=None,
+                   help="SQLite gradebook (None: ./gradebook.sqlite for a folder, none for a "
+                   "single file)")
+    p.add_argument("--csv", default=None, help="also export the gradebook as CSV to this file")
+    p.add_argument("--export-json", default=None, metavar="FILE",
+                   help="also export the gradebook as JSON to this file")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions the gradebook already has unchanged")
     p.add_argument("--assignment", default=None,
                    help="grade against this solution (e.g. 06_adaptive) instead of guessing")
-    p.add_argument("--solutions", default=None, help="solution notebooks (default: solutions/)")
+    p.add_argument("--solutions", default=None, help="solution notebooks (None: solutions/)")
+    limits = p.add_argument_group("sandbox limits, per submission")
+    limits.add_argument("--timeout", type=float, default=d.cell_seconds,
+                        help="wall-clock seconds per cell")
+    limits.add_argument("--wall-seconds", type=float, default=d.wall_seconds,
+                        help="wall-clock seconds for the whole submission")
+    limits.add_argument("--cpu-seconds", type=int, default=d.cpu_seconds,
+                        help="CPU seconds per process")
+    limits.add_argument("--memory-mb", type=int, default=d.memory_mb,
+                        help="address space per process, MiB")
+    limits.add_argument("--processes", type=int, default=d.processes,
+                        help="processes and threads of the sandbox user")
+    limits.add_argument("--file-mb", type=int, default=d.file_mb, help="largest file, MiB")
+    limits.add_argument("--tmp-mb", type=int, default=d.tmp_mb,
+                        help="size of the private /tmp (working directory), MiB")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap (no Linux namespaces): a student can then "
+                   "forge any score, and every result says so")
     p.set_defaults(run=_run_grade)
 
 

@@ -1,6 +1,7 @@
 """The project's promises about itself: one environment described twice and kept equal, the
 README's two commands, CI calling the README's test command, a light `import coursekit`."""
 
+import os
 import re
 import subprocess
 import sys
@@ -44,3 +45,30 @@ def test_import_coursekit_and_its_numpy_layers_pull_in_neither_torch_nor_matplot
             "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_lesson_runs_under_two_openblas_kernel_families(tmp_path):
+    """conftest.py collects each lesson twice under --nbval; the second kernel really runs
+    another OpenBLAS kernel family (a probe lesson records the family its kernel sees)."""
+    import nbformat
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
+    record = tmp_path / "families"
+    record.mkdir()
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    probe = nbformat.v4.new_notebook(metadata={"kernelspec": kernelspec})
+    probe.cells.append(nbformat.v4.new_code_cell(
+        "import numpy, pathlib, threadpoolctl\n"
+        "family = [i['architecture'] for i in threadpoolctl.threadpool_info()\n"
+        "          if i['internal_api'] == 'openblas'][0]\n"
+        f"_ = (pathlib.Path({str(record)!r}) / family).write_text('')"))
+    nbformat.write(probe, tmp_path / "notebooks" / "01_probe.ipynb")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_CORETYPE", "COURSEKIT_SECOND_BLAS")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval",
+                          "-q", "notebooks", "-p", "no:xdist"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout, run.stdout
+    assert len(list(record.iterdir())) == 2, sorted(p.name for p in record.iterdir())

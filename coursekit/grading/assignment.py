@@ -9,6 +9,7 @@ which is what the grader puts after each of the student's answers.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,9 @@ class Assignment:
     answer_ids : the answers' grade_ids in order
     questions : the test cells in order
     readonly_ids : grade_ids of locked cells that are not tests
+    forbidden_imports : packages the sandbox makes unimportable (notebook metadata
+        ``coursekit.forbidden_imports``, e.g. ``["torch"]``)
+    sha256 : the solution notebook's digest (a changed solution means regrading)
     """
 
     name: str
@@ -77,6 +81,8 @@ class Assignment:
     answer_ids: list[str] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     readonly_ids: set[str] = field(default_factory=set)
+    forbidden_imports: list[str] = field(default_factory=list)
+    sha256: str = ""
 
     @property
     def max_score(self) -> float:
@@ -90,8 +96,14 @@ class Assignment:
 def load_assignment(path: Path) -> Assignment:
     """Read a solution notebook; ValueError if its nbgrader metadata is inconsistent."""
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    assignment = Assignment(name=path.stem, path=path)
+    data = path.read_bytes()
+    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    forbidden = nb.metadata.get("coursekit", {}).get("forbidden_imports", [])
+    if not (isinstance(forbidden, list) and all(isinstance(x, str) for x in forbidden)):
+        raise ValueError(f"{path.name}: metadata coursekit.forbidden_imports must be a list of "
+                         f"package names; got {forbidden!r}")
+    assignment = Assignment(name=path.stem, path=path, forbidden_imports=forbidden,
+                            sha256=hashlib.sha256(data).hexdigest())
     current: list[LockedCell] = assignment.preamble
     answer: str | None = None
     seen: set[str] = set()

@@ -1,12 +1,9 @@
-"""Grades for people and for machines: a text table, JSON objects, a CSV gradebook."""
+"""Grades for people and for machines: a text table and JSON objects (the gradebook and its
+CSV/JSON exports are :mod:`coursekit.grading.gradebook`)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Sequence
-from pathlib import Path
-
-from .grade import GradeResult
+from .grade import UNSAFE_NOTE, GradeResult
 
 
 def _points(x: float) -> str:
@@ -15,7 +12,8 @@ def _points(x: float) -> str:
 
 def to_json(result: GradeResult) -> dict:
     """``{"submission", "assignment", "score", "max_score", "questions": [{"id", "points",
-    "max_points", "message"}], "seconds"}``, plus ``"error"`` if it could not be graded."""
+    "max_points", "message"}], "seconds", "sandboxed"}``, plus ``"error"`` if it could not be
+    graded and ``"warning"`` if it was graded without a sandbox."""
     data = {
         "submission": result.submission,
         "assignment": result.assignment,
@@ -24,7 +22,10 @@ def to_json(result: GradeResult) -> dict:
         "questions": [{"id": q.id, "points": q.points, "max_points": q.max_points,
                        "message": q.message} for q in result.questions],
         "seconds": round(result.seconds, 2),
+        "sandboxed": result.sandboxed,
     }
+    if not result.sandboxed:
+        data["warning"] = UNSAFE_NOTE
     if result.error:
         data["error"] = result.error
     return data
@@ -36,25 +37,11 @@ def format_table(result: GradeResult) -> str:
         return f"{result.submission}: NOT GRADED: {result.error}"
     head = (f"{result.submission} ({result.assignment}): "
             f"{_points(result.score)} / {_points(result.max_score)}")
+    if not result.sandboxed:
+        head += f"  [{UNSAFE_NOTE}]"
     width = max([len("question")] + [len(q.id) for q in result.questions])
     lines = [head, f"  {'question':<{width}}  points  message"]
     for q in result.questions:
         earned = f"{_points(q.points)} / {_points(q.max_points)}"
         lines.append(f"  {q.id:<{width}}  {earned:<6}  {q.message}".rstrip())
     return "\n".join(lines)
-
-
-def write_gradebook(results: Sequence[GradeResult], path: Path | str) -> Path:
-    """A CSV with one row per submission: its score, then points per question id."""
-    ids: list[str] = []
-    for result in results:
-        ids += [q.id for q in result.questions if q.id not in ids]
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["submission", "assignment", "score", "max_score", *ids, "error"])
-        for r in results:
-            earned = {q.id: _points(q.points) for q in r.questions}
-            writer.writerow([r.submission, r.assignment or "", _points(r.score),
-                             _points(r.max_score), *(earned.get(i, "") for i in ids), r.error])
-    return path

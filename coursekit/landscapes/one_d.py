@@ -19,7 +19,11 @@ class Function1D(Landscape):
     bounds = ((-3.0, 3.0),)
 
     def derivative(self, t: np.ndarray, order: int = 0) -> np.ndarray:
-        """f^(order)(t) elementwise, order 0..3; ``t`` of any shape."""
+        """f^(order)(t) elementwise, order 0..3; ``t`` of any shape.
+
+        ``order=0`` (the default) is f itself, not f': lessons and new code pass ``order``
+        explicitly, so that ``f.derivative(t)`` is never read as the slope.
+        """
         if order not in (0, 1, 2, 3):
             raise ValueError(f"derivative order must be 0, 1, 2 or 3; got {order}")
         return self._derivative(np.asarray(t, dtype=np.float64), order)
