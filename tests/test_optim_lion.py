@@ -14,6 +14,7 @@ from tests.test_optim import (
     noisy_gradient,
     our_trajectory,
     start_points,
+    torch_float64_scalars,  # noqa: F401 (autouse: float64 in torch)
     torch_trajectory,
 )
 
@@ -23,14 +24,6 @@ LION_CASES = grid(
     weight_decay=[0.0, 0.3],
     decoupled_weight_decay=[False, True],
 )
-
-
-@pytest.fixture(autouse=True)
-def torch_float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
 
 
 @pytest.mark.parametrize("kwargs", LION_CASES, ids=str)

@@ -12,18 +12,15 @@ import schedulefree
 import torch
 
 from coursekit import optim
-from tests.test_optim import grid, noisy_gradient, start_points
+from tests.test_optim import (  # torch_float64_scalars: autouse, float64 in torch
+    grid,
+    noisy_gradient,
+    start_points,
+    torch_float64_scalars,  # noqa: F401
+)
 
 STEPS = 60
 RTOL = 1e-10
-
-
-@pytest.fixture(autouse=True)
-def torch_float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
 
 
 def both_trajectories(ours, cls, kwargs, eval_every=7):
