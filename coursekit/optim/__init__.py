@@ -18,17 +18,20 @@ from coursekit.optim.asgd import ASGD
 from coursekit.optim.base import Optimizer
 from coursekit.optim.clip import clip_grad_norm, clip_grad_value
 from coursekit.optim.lbfgs import LBFGS
+from coursekit.optim.lion import Lion
 from coursekit.optim.muon import Muon
 from coursekit.optim.nadam import NAdam
 from coursekit.optim.radam import RAdam
 from coursekit.optim.rmsprop import RMSprop
 from coursekit.optim.rprop import Rprop
 from coursekit.optim.runner import Trajectory, run
+from coursekit.optim.schedule_free import AdamWScheduleFree, SGDScheduleFree
 from coursekit.optim.sgd import SGD, HeavyBall
 
 __all__ = [
     "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "HeavyBall",
     "RAdam", "Adamax", "Rprop", "ASGD", "Adafactor", "Muon", "LBFGS",
+    "Lion", "SGDScheduleFree", "AdamWScheduleFree",
     "Optimizer", "Trajectory", "run", "lr_scheduler",
     "clip_grad_norm", "clip_grad_value",
 ]  # fmt: skip
