@@ -258,7 +258,10 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
             else:
                 message = f"{spec['what']}: the test {_stopped(line, run, limits)}"
             before = answer_line.get(q.answer_id)
-            if before is not None and before.get("status") != "ok" \
+            if before is not None and before.get("error") == "NotImplementedError":
+                # An answer cell of plain values (a prediction) stops at the blank's raise.
+                message = "not answered yet (NotImplementedError)"
+            elif before is not None and before.get("status") != "ok" \
                     and message != "not answered yet (NotImplementedError)":
                 message = f"the answer cell {_stopped(before, run, limits)}; then: {message}"
             break
