@@ -258,16 +258,17 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
             else:
                 message = f"{spec['what']}: the test {_stopped(line, run, limits)}"
             before = answer_line.get(q.answer_id)
-            if before is not None and before.get("error") == "NotImplementedError":
-                # An answer cell of plain values (a prediction) stops at the blank's raise.
-                message = "not answered yet (NotImplementedError)"
-            elif before is not None and before.get("status") != "ok" \
+            if before is not None and before.get("status") != "ok" \
                     and message != "not answered yet (NotImplementedError)":
                 message = f"the answer cell {_stopped(before, run, limits)}; then: {message}"
             break
         else:
             scored.append(QuestionResult(q.id, q.points, q.points))
             continue
+        before = answer_line.get(q.answer_id)
+        if before is not None and before.get("error") == "NotImplementedError":
+            # An answer cell of plain values (a prediction) stops at the blank's raise.
+            message = "not answered yet (NotImplementedError)"
         scored.append(QuestionResult(q.id, 0.0, q.points, message))
     return scored
 
