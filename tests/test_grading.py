@@ -216,10 +216,10 @@ def test_every_blank_exercise_scores_zero_as_not_answered(graded, name):
 
 
 def test_every_solution_has_two_to_four_graded_questions_with_hidden_tests():
-    assert sorted(ASSIGNMENTS) == [f"{n:02d}_{t}" for n, t in zip(range(2, 13), [
+    assert sorted(ASSIGNMENTS) == [f"{n:02d}_{t}" for n, t in zip(range(2, 14), [
         "one_dimension", "critical_points", "ill_conditioning", "momentum", "adaptive",
-        "stochastic", "backprop", "initialization", "batchnorm", "second_order", "curvature"],
-        strict=True)]
+        "stochastic", "backprop", "initialization", "batchnorm", "second_order", "curvature",
+        "shootout"], strict=True)]
     for name, assignment in ASSIGNMENTS.items():
         assert 2 <= len(assignment.questions) <= 4, name
         assert assignment.forbidden_imports == ["torch"], name
