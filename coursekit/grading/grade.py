@@ -272,6 +272,10 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
         else:
             scored.append(QuestionResult(q.id, q.points, q.points))
             continue
+        before = answer_line.get(q.answer_id)
+        if before is not None and before.get("error") == "NotImplementedError":
+            # An answer cell of plain values (a prediction) stops at the blank's raise.
+            message = "not answered yet (NotImplementedError)"
         scored.append(QuestionResult(q.id, 0.0, q.points, message))
     return scored
 
