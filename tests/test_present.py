@@ -77,6 +77,7 @@ def test_voila_argv_culls_kernels_whose_page_is_gone_but_never_a_connected_one(t
 
 def test_a_kernel_is_culled_only_after_a_page_connected_to_it(monkeypatch):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
@@ -92,8 +93,11 @@ def test_a_kernel_is_culled_only_after_a_page_connected_to_it(monkeypatch):
     manager._kernel_connections.update(loading=0, closed=0)
     manager.notify_connect("closed")
     manager.notify_disconnect("closed")
-    for kernel_id in ("loading", "closed"):
-        asyncio.run(manager.cull_kernel_if_idle(kernel_id))
+    # a fresh thread: an earlier test in this worker (nbval, Playwright) may have left an event
+    # loop running in the main thread, where asyncio.run refuses to start
+    with ThreadPoolExecutor(1) as thread:
+        for kernel_id in ("loading", "closed"):
+            thread.submit(asyncio.run, manager.cull_kernel_if_idle(kernel_id)).result()
     assert culled == ["closed"]
 
 
