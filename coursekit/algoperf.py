@@ -311,10 +311,10 @@ RESULTS: dict[str, dict[str, list[list[float]]]] = {
         ],
         'Muon': [
             [INF, 170, INF, INF, INF],
-            [INF, 155, INF, INF, INF],
+            [INF, 145, INF, INF, INF],
             [INF, INF, INF, 115, INF],
-            [INF, INF, INF, INF, 150],
-            [180, INF, INF, INF, 170],
+            [INF, INF, INF, INF, 140],
+            [180, INF, INF, INF, 130],
         ],
         'Lion': [
             [INF, INF, INF, INF, INF],
