@@ -164,4 +164,8 @@ def test_real_nbgrader_releases_our_student_version_and_autogrades_every_solutio
         submission = gradebook.find_submission("ps1", "student1")
         scores = {nb.name: (nb.score, nb.max_score) for nb in submission.notebooks}
     points = {name: a.max_score for name, a in load_assignments(SOLUTIONS).items()}
-    assert scores == {name: (total, total) for name, total in points.items()}
+    # nbgrader counts the manual-graded written answers in the maximum, scored 0 until graded
+    manual = {name: sum(c.metadata.nbgrader["points"] for c in nbformat.read(
+        SOLUTIONS / f"{name}.ipynb", as_version=4).cells if c.cell_type == "markdown"
+        and c.metadata.get("nbgrader", {}).get("grade")) for name in points}
+    assert scores == {name: (total, total + manual[name]) for name, total in points.items()}
