@@ -28,8 +28,8 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 HOME = "START_HERE.ipynb"
-TOP_FILES = ["README.md", "Makefile", "pyproject.toml", "environment.yml", ".gitignore", "conftest.py",
-             HOME]
+TOP_FILES = ["README.md", "Makefile", "pyproject.toml", "environment.yml", ".gitignore",
+             "conftest.py", HOME]
 FOLDERS = ["notebooks", "exercises", "tests", "benchmarks"]
 STUDENT_GRADING = "coursekit.grading.checks"  # imported by the exercises' visible tests
 INSTRUCTOR_MODULES = ["coursekit.release"]
