@@ -127,7 +127,9 @@ def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64) -
             args += ["--ro-bind", str(host), str(host)]
     for etc in ("ld.so.cache", "localtime", "fonts", "nsswitch.conf", "passwd", "group"):
         args += ["--ro-bind-try", f"/etc/{etc}", f"/etc/{etc}"]
-    made: set[Path] = set()
+    # /tmp first: an environment that lives under /tmp (a CI checkout) is bound on top of it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
+    made: set[Path] = {Path("/tmp")}
     for root in _python_roots():
         # Parents bwrap creates are root-only; the runner, once uid 65534, must pass them.
         for parent in reversed(Path(root).parents):
@@ -142,8 +144,7 @@ def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64) -
         args += ["--tmpfs", str(directory)]
         if blocker is not None:
             args += ["--ro-bind", str(blocker), str(directory / "__init__.py")]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
-             "--chdir", "/tmp"]
+    args += ["--chdir", "/tmp"]
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp/work", "PYTHONPATH": _PACKAGE_MOUNT,
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/work/.matplotlib",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
