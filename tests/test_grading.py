@@ -53,7 +53,9 @@ from coursekit.grading.testcode import for_sandbox, split_test
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 CASES = Path(__file__).parent / "grading_cases"
-WRONG = tomllib.loads((CASES / "wrong_answers.toml").read_text())["wrong"]
+# One file of wrong answers per group of exercises (wrong_answers*.toml), read in name order.
+WRONG = [case for path in sorted(CASES.glob("wrong_answers*.toml"))
+         for case in tomllib.loads(path.read_text())["wrong"]]
 HOSTILE = tomllib.loads((CASES / "hostile.toml").read_text())["submission"]
 ASSIGNMENTS = load_assignments(SOLUTIONS)
 TOKEN = "coursekit-hostile-survivor-7f3a"
