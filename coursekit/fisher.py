@@ -136,19 +136,25 @@ def fisher(model: Layer, X: np.ndarray, max_parameters: int = 3000) -> np.ndarra
     """The true Fisher F = E_x Σ_c p_c ∇ℓ_c ∇ℓ_cᵀ (P, P) of the softmax outputs on X (N, n_in).
 
     The rows √p_c ∇ℓ_c (one per example and class) are stacked in U (N·C, P), layer by layer
-    √p_c g_c ⊗ ã in the order of θ, and F = UᵀU / N.
+    √p_c g_c aᵀ (for W, row by row) and √p_c g_c (for b), and F = UᵀU / N.
     """
     size = count_parameters(model)
     if size > max_parameters:
         raise ValueError(f"fisher: the model has P = {size} parameters, so F has {size}² = "
                          f"{size**2:,} entries; raise max_parameters (now {max_parameters}) "
                          f"or use kfac_direction")
-    parts = []
-    for lc in _curvature_pass(model, X):
-        n, classes, n_out = lc.scores.shape
-        outer = lc.scores[:, :, :, None] * lc.inputs[:, None, None, :]  # (N, C, n_out, n_in+1)
-        parts.append(outer.reshape(n, classes, -1)[:, :, _theta_order(lc.layer)])
-    U = np.concatenate(parts, axis=2).reshape(n * classes, size)
+    layers = _curvature_pass(model, X)
+    n, classes = layers[0].scores.shape[:2]
+    U, start = np.empty((n, classes, size)), 0
+    for lc in layers:
+        n_out, n_in = lc.layer.weight.shape
+        U[:, :, start:start + n_out * n_in] = (  # √p_c g_c aᵀ, row by row
+            lc.scores[:, :, :, None] * lc.inputs[:, None, None, :n_in]).reshape(n, classes, -1)
+        start += n_out * n_in
+        if "bias" in lc.layer.param_names:
+            U[:, :, start:start + n_out] = lc.scores
+            start += n_out
+    U = U.reshape(n * classes, size)
     F = U.T @ U / n
     return (F + F.T) / 2
 
