@@ -227,7 +227,9 @@ def kfac_direction(model: Layer, X: np.ndarray, grad: np.ndarray, damping: float
     for f in kfac_factors(model, X):
         order = _theta_order(f.layer)
         n_out, width = len(f.G), len(f.A)
-        pi = np.sqrt((np.trace(f.A) / width) / (np.trace(f.G) / n_out))
+        mean_a, mean_g = np.trace(f.A) / width, np.trace(f.G) / n_out
+        # G = 0 when every prediction is exactly one-hot: then split λ evenly (π = 1)
+        pi = np.sqrt(mean_a / mean_g) if mean_a > 0 and mean_g > 0 else 1.0
         g_tilde = np.empty(n_out * width)
         g_tilde[order] = grad[start:start + order.size]
         step = np.linalg.solve(f.G + np.sqrt(damping) / pi * np.eye(n_out),

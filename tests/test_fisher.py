@@ -183,6 +183,17 @@ def test_damped_natural_gradient_tends_to_the_gradient_over_lambda():
         assert np.linalg.norm(lam * direction - grad) <= tol * np.linalg.norm(grad)
 
 
+def test_kfac_direction_stays_finite_when_every_prediction_is_one_hot():
+    """Saturated softmax: p is exactly one-hot, so F = 0 and G = 0 (π would be ∞)."""
+    model = nn.Linear(5, 3, init="normal", rng=0)
+    model.weight *= 1e8
+    grad = RNG.normal(size=nn.count_parameters(model))
+    assert np.all(fi.fisher(model, X) == 0)
+    direction = fi.kfac_direction(model, X, grad, 1e-2)
+    assert np.all(np.isfinite(direction))
+    np.testing.assert_allclose(fi.natural_gradient(fi.fisher(model, X), grad, 1e-2), grad / 1e-2)
+
+
 def test_bad_arguments_are_refused_with_a_clear_message():
     model = MODELS["tanh 5-6-4-3"]()
     size = nn.count_parameters(model)
