@@ -42,9 +42,7 @@ class SGD(Optimizer):
         return {"momentum_buffer": np.zeros_like(x)} if self.momentum else {}
 
     def update(self, x, g, s) -> None:
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         if self.momentum:
             b = s["momentum_buffer"]
             if s["step"] == 1:
