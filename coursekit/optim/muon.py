@@ -15,10 +15,10 @@ from coursekit.optim.base import Flag, NonNegative, Optimizer, UnitInterval
 def round_to_bfloat16(a: np.ndarray) -> np.ndarray:
     """Each entry rounded to bfloat16 as torch rounds it, returned as float64.
 
-    torch computes in float32 and stores bfloat16 (8 significant bits, ties to even), and its
-    float64 → bfloat16 cast also goes through float32: so round to float32 first. Rounding
-    straight to bfloat16 differs where float32 lands exactly on a bfloat16 tie, which ties to
-    even (exact for the range a step sees; bfloat16's subnormals and overflow are not modelled).
+    torch rounds a float64 to bfloat16 (8 significant bits, ties to even) through float32, and
+    its bfloat16 kernels compute in float32: so this rounds to float32 first. Rounding straight
+    to bfloat16 differs where the float32 value lands exactly on a bfloat16 tie. (Subnormals,
+    below 1.2e-38, and overflow are not modelled.)
     """
     mantissa, exponent = np.frexp(np.asarray(a, dtype=np.float32))
     return np.ldexp(np.round(mantissa * 256.0) / 256.0, exponent).astype(np.float64)
@@ -47,7 +47,7 @@ def newton_schulz(G: np.ndarray, coefficients: Sequence[float], steps: int, eps:
 
     def addmm(C: np.ndarray, P: np.ndarray, Q: np.ndarray, beta: float, alpha: float = 1.0):
         """torch.addmm: β C + α P Q. In bfloat16 torch rounds α P Q to float32 and adds β C
-        in one fused multiply-add (on CPUs with FMA, any x86 since 2013)."""
+        in one fused multiply-add (on CPUs with FMA: x86 since about 2013, every ARM64)."""
         if exact:
             return beta * C + alpha * (P @ Q)
         return r(beta * C + np.float32(alpha * (P @ Q)).astype(np.float64))
