@@ -24,6 +24,7 @@ update code without thread-scheduling noise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import math
 import os
@@ -163,21 +164,41 @@ def small_step(runs: int, n: int = 20_000) -> None:
     g = np.array([0.3, -0.1])
     x, m, v, k = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2), 0
     y, opt = x.copy(), optim.Adam()
-    ours, plain = [], []
+    ours, plain = Clocks(), Clocks()
     for _ in range(max(runs, 7)):
-        start = time.perf_counter()
-        for _ in range(n):
-            opt.step(y, g)
-        ours.append((time.perf_counter() - start) / n)
-        start = time.perf_counter()
-        for _ in range(n):
-            k += 1
-            plain_adam(x, g, m, v, k)
-        plain.append((time.perf_counter() - start) / n)
+        with ours.timing(n):
+            for _ in range(n):
+                opt.step(y, g)
+        with plain.timing(n):
+            for _ in range(n):
+                k += 1
+                plain_adam(x, g, m, v, k)
     np.testing.assert_allclose(y, x, rtol=1e-12)  # the same iterates
-    print(f"2-vector Adam step: ours {min(ours) * 1e6:.2f} µs, plain numpy function "
-          f"{min(plain) * 1e6:.2f} µs, best/best {min(ours) / min(plain):.2f} (target 1.5); "
-          f"medians {statistics.median(ours) / statistics.median(plain):.2f}")
+    print(f"2-vector Adam step: ours {min(ours.wall) * 1e6:.2f} µs, plain numpy function "
+          f"{min(plain.wall) * 1e6:.2f} µs (target 1.5); {ours.ratios(plain)}")
+
+
+class Clocks:
+    """Wall-clock and this thread's CPU times of repeated runs. On a loaded machine the CPU
+    time of a one-thread run leaves out the time spent waiting for a core."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    @contextlib.contextmanager
+    def timing(self, n: int = 1):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        yield
+        self.wall.append((time.perf_counter() - wall) / n)
+        self.cpu.append((time.thread_time() - cpu) / n)
+
+    def ratios(self, other: Clocks) -> str:
+        """Ours over other's: best/best and medians, by wall clock and by CPU time."""
+        def pair(a, b):
+            return f"{min(a) / min(b):.2f} / {statistics.median(a) / statistics.median(b):.2f}"
+        return (f"best/best and median ratios: wall {pair(self.wall, other.wall)}, "
+                f"CPU {pair(self.cpu, other.cpu)}")
 
 
 def mlp_steps(runs: int, n: int = 200) -> None:
@@ -197,20 +218,17 @@ def mlp_steps(runs: int, n: int = 200) -> None:
             for tp, g in zip(t_params, grads, strict=True):
                 tp.grad = torch.from_numpy(g)
             theirs = getattr(torch.optim, name)(t_params, **kwargs)
-            ours_t, torch_t = [], []
+            ours_t, torch_t = Clocks(), Clocks()
             for _ in range(max(runs, 7)):
-                start = time.perf_counter()
-                for _ in range(n):
-                    ours.step(params, grads)
-                ours_t.append((time.perf_counter() - start) / n)
-                start = time.perf_counter()
-                for _ in range(n):
-                    theirs.step()
-                torch_t.append((time.perf_counter() - start) / n)
-            print(f"{size:,} params (MLP), 1 thread, {label:12s}: ours {min(ours_t) * 1e6:6.1f} "
-                  f"µs, torch {min(torch_t) * 1e6:6.1f} µs, best/best "
-                  f"{min(ours_t) / min(torch_t):.2f} (target 1.0); medians "
-                  f"{statistics.median(ours_t) / statistics.median(torch_t):.2f}")
+                with ours_t.timing(n):
+                    for _ in range(n):
+                        ours.step(params, grads)
+                with torch_t.timing(n):
+                    for _ in range(n):
+                        theirs.step()
+            print(f"{size:,} params (MLP), 1 thread, {label:12s}: ours "
+                  f"{min(ours_t.wall) * 1e6:6.1f} µs, torch {min(torch_t.wall) * 1e6:6.1f} µs "
+                  f"(target 1.0); {ours_t.ratios(torch_t)}")
     finally:
         optim_base.THREADS = threads
         torch.set_num_threads(torch_threads)

@@ -49,7 +49,7 @@ class SGD(Optimizer):
                 b[...] = d
             else:
                 b *= self.momentum
-                b += (1.0 - self.dampening) * d
+                b += (1.0 - self.dampening) * d if self.dampening else d  # 1·d: a wasted pass
             d = d + self.momentum * b if self.nesterov else b
         x -= self.lr * d
 
