@@ -15,7 +15,8 @@ Printed: the medians and their ratio ours/torch (targets: Adam <= 0.5, SGD with 
 spikes; and the peak memory one of our steps allocates beyond the optimizer's state
 (tracemalloc sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine
 read the load averages printed first and last; ``--threads 1 --torch-threads 1`` compares the
-update code without thread-scheduling noise.
+update code without thread-scheduling noise, and adds the ratios of CPU time (best/best and
+medians), which leave out the time spent waiting for a core.
 
     .venv/bin/python benchmarks/bench_optim.py [--runs 9] [--size 10000000] [--foreach]
         [--only LABELS] [--sections large,small,mlp,rules]
@@ -86,14 +87,12 @@ def time_case(ours_name, torch_name, kwargs, size, pieces, runs, foreach):
     peak = tracemalloc.get_traced_memory()[1] - before
     tracemalloc.stop()
 
-    ours_times, torch_times = [], []
+    ours_times, torch_times = Clocks(), Clocks()
     for _ in range(runs):
-        start = time.perf_counter()
-        ours.step(params, grads)
-        ours_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs.step()
-        torch_times.append(time.perf_counter() - start)
+        with ours_times.timing():
+            ours.step(params, grads)
+        with torch_times.timing():
+            theirs.step()
     return ours_times, torch_times, peak
 
 
@@ -131,6 +130,7 @@ def main() -> None:
     header = f"{'optimizer':22s} {'layout':10s} {'torch':8s} {'ours ms':>8s} {'torch ms':>9s} "
     print(header + f"{'ratio':>6s} {'best/best':>9s} {'target':>6s}  peak extra memory per step")
     only = None if args.only is None else set(args.only.split(","))
+    one_thread = optim_base.THREADS == 1 and torch.get_num_threads() == 1
     for label, ours_name, torch_name, kwargs in CASES:
         if only is not None and label not in only:
             continue
@@ -138,14 +138,16 @@ def main() -> None:
             for foreach in modes:
                 ours_ts, torch_ts, peak = time_case(ours_name, torch_name, kwargs, args.size,
                                                     pieces, args.runs, foreach)  # fmt: skip
-                ours_t, torch_t = statistics.median(ours_ts), statistics.median(torch_ts)
+                ours_t, torch_t = statistics.median(ours_ts.wall), statistics.median(torch_ts.wall)
                 target = TARGET.get(label, 1.5)
                 flag = "" if ours_t / torch_t <= target else "  (over target)"
                 layout = f"{pieces} array" + "s" * (pieces > 1)
                 print(f"{label:22s} {layout:10s} {'foreach' if foreach else 'default':8s} "
                       f"{ours_t * 1e3:8.1f} {torch_t * 1e3:9.1f} {ours_t / torch_t:6.2f} "
-                      f"{min(ours_ts) / min(torch_ts):9.2f} {target:6.1f}  {peak / 2**20:5.2f} MB"
-                      f" = {peak / 2**20 / array_mb:.3f} arrays{flag}")  # fmt: skip
+                      f"{min(ours_ts.wall) / min(torch_ts.wall):9.2f} {target:6.1f}  "
+                      f"{peak / 2**20:5.2f} MB = {peak / 2**20 / array_mb:.3f} arrays{flag}")
+                if one_thread:
+                    print(f"{'':42s} CPU time: {ours_ts.ratios(torch_ts).split('CPU ')[1]}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
