@@ -15,7 +15,8 @@ Printed: the medians and their ratio ours/torch (targets: Adam <= 0.5, SGD with 
 spikes; and the peak memory one of our steps allocates beyond the optimizer's state
 (tracemalloc sees numpy's buffers), in MB and in parameter-sized arrays. On a shared machine
 read the load averages printed first and last; ``--threads 1 --torch-threads 1`` compares the
-update code without thread-scheduling noise.
+update code without thread-scheduling noise, and adds the ratios of CPU time (best/best and
+medians), which leave out the time spent waiting for a core.
 
     .venv/bin/python benchmarks/bench_optim.py [--runs 9] [--size 10000000] [--foreach]
         [--only LABELS] [--sections large,small,mlp,rules]
@@ -24,6 +25,7 @@ update code without thread-scheduling noise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import math
 import os
@@ -85,14 +87,12 @@ def time_case(ours_name, torch_name, kwargs, size, pieces, runs, foreach):
     peak = tracemalloc.get_traced_memory()[1] - before
     tracemalloc.stop()
 
-    ours_times, torch_times = [], []
+    ours_times, torch_times = Clocks(), Clocks()
     for _ in range(runs):
-        start = time.perf_counter()
-        ours.step(params, grads)
-        ours_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs.step()
-        torch_times.append(time.perf_counter() - start)
+        with ours_times.timing():
+            ours.step(params, grads)
+        with torch_times.timing():
+            theirs.step()
     return ours_times, torch_times, peak
 
 
@@ -130,6 +130,7 @@ def main() -> None:
     header = f"{'optimizer':22s} {'layout':10s} {'torch':8s} {'ours ms':>8s} {'torch ms':>9s} "
     print(header + f"{'ratio':>6s} {'best/best':>9s} {'target':>6s}  peak extra memory per step")
     only = None if args.only is None else set(args.only.split(","))
+    one_thread = optim_base.THREADS == 1 and torch.get_num_threads() == 1
     for label, ours_name, torch_name, kwargs in CASES:
         if only is not None and label not in only:
             continue
@@ -137,14 +138,16 @@ def main() -> None:
             for foreach in modes:
                 ours_ts, torch_ts, peak = time_case(ours_name, torch_name, kwargs, args.size,
                                                     pieces, args.runs, foreach)  # fmt: skip
-                ours_t, torch_t = statistics.median(ours_ts), statistics.median(torch_ts)
+                ours_t, torch_t = statistics.median(ours_ts.wall), statistics.median(torch_ts.wall)
                 target = TARGET.get(label, 1.5)
                 flag = "" if ours_t / torch_t <= target else "  (over target)"
                 layout = f"{pieces} array" + "s" * (pieces > 1)
                 print(f"{label:22s} {layout:10s} {'foreach' if foreach else 'default':8s} "
                       f"{ours_t * 1e3:8.1f} {torch_t * 1e3:9.1f} {ours_t / torch_t:6.2f} "
-                      f"{min(ours_ts) / min(torch_ts):9.2f} {target:6.1f}  {peak / 2**20:5.2f} MB"
-                      f" = {peak / 2**20 / array_mb:.3f} arrays{flag}")  # fmt: skip
+                      f"{min(ours_ts.wall) / min(torch_ts.wall):9.2f} {target:6.1f}  "
+                      f"{peak / 2**20:5.2f} MB = {peak / 2**20 / array_mb:.3f} arrays{flag}")
+                if one_thread:
+                    print(f"{'':42s} CPU time: {ours_ts.ratios(torch_ts).split('CPU ')[1]}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
@@ -163,21 +166,41 @@ def small_step(runs: int, n: int = 20_000) -> None:
     g = np.array([0.3, -0.1])
     x, m, v, k = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2), 0
     y, opt = x.copy(), optim.Adam()
-    ours, plain = [], []
+    ours, plain = Clocks(), Clocks()
     for _ in range(max(runs, 7)):
-        start = time.perf_counter()
-        for _ in range(n):
-            opt.step(y, g)
-        ours.append((time.perf_counter() - start) / n)
-        start = time.perf_counter()
-        for _ in range(n):
-            k += 1
-            plain_adam(x, g, m, v, k)
-        plain.append((time.perf_counter() - start) / n)
+        with ours.timing(n):
+            for _ in range(n):
+                opt.step(y, g)
+        with plain.timing(n):
+            for _ in range(n):
+                k += 1
+                plain_adam(x, g, m, v, k)
     np.testing.assert_allclose(y, x, rtol=1e-12)  # the same iterates
-    print(f"2-vector Adam step: ours {min(ours) * 1e6:.2f} µs, plain numpy function "
-          f"{min(plain) * 1e6:.2f} µs, best/best {min(ours) / min(plain):.2f} (target 1.5); "
-          f"medians {statistics.median(ours) / statistics.median(plain):.2f}")
+    print(f"2-vector Adam step: ours {min(ours.wall) * 1e6:.2f} µs, plain numpy function "
+          f"{min(plain.wall) * 1e6:.2f} µs (target 1.5); {ours.ratios(plain)}")
+
+
+class Clocks:
+    """Wall-clock and this thread's CPU times of repeated runs. On a loaded machine the CPU
+    time of a one-thread run leaves out the time spent waiting for a core."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    @contextlib.contextmanager
+    def timing(self, n: int = 1):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        yield
+        self.wall.append((time.perf_counter() - wall) / n)
+        self.cpu.append((time.thread_time() - cpu) / n)
+
+    def ratios(self, other: Clocks) -> str:
+        """Ours over other's: best/best and medians, by wall clock and by CPU time."""
+        def pair(a, b):
+            return f"{min(a) / min(b):.2f} / {statistics.median(a) / statistics.median(b):.2f}"
+        return (f"best/best and median ratios: wall {pair(self.wall, other.wall)}, "
+                f"CPU {pair(self.cpu, other.cpu)}")
 
 
 def mlp_steps(runs: int, n: int = 200) -> None:
@@ -197,20 +220,17 @@ def mlp_steps(runs: int, n: int = 200) -> None:
             for tp, g in zip(t_params, grads, strict=True):
                 tp.grad = torch.from_numpy(g)
             theirs = getattr(torch.optim, name)(t_params, **kwargs)
-            ours_t, torch_t = [], []
+            ours_t, torch_t = Clocks(), Clocks()
             for _ in range(max(runs, 7)):
-                start = time.perf_counter()
-                for _ in range(n):
-                    ours.step(params, grads)
-                ours_t.append((time.perf_counter() - start) / n)
-                start = time.perf_counter()
-                for _ in range(n):
-                    theirs.step()
-                torch_t.append((time.perf_counter() - start) / n)
-            print(f"{size:,} params (MLP), 1 thread, {label:12s}: ours {min(ours_t) * 1e6:6.1f} "
-                  f"µs, torch {min(torch_t) * 1e6:6.1f} µs, best/best "
-                  f"{min(ours_t) / min(torch_t):.2f} (target 1.0); medians "
-                  f"{statistics.median(ours_t) / statistics.median(torch_t):.2f}")
+                with ours_t.timing(n):
+                    for _ in range(n):
+                        ours.step(params, grads)
+                with torch_t.timing(n):
+                    for _ in range(n):
+                        theirs.step()
+            print(f"{size:,} params (MLP), 1 thread, {label:12s}: ours "
+                  f"{min(ours_t.wall) * 1e6:6.1f} µs, torch {min(torch_t.wall) * 1e6:6.1f} µs "
+                  f"(target 1.0); {ours_t.ratios(torch_t)}")
     finally:
         optim_base.THREADS = threads
         torch.set_num_threads(torch_threads)

@@ -34,9 +34,7 @@ class Adadelta(Optimizer):
 
     def update(self, x, g, s) -> None:
         v, u = s["square_avg"], s["acc_delta"]
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(v, d * d, self.rho)
         delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * d
         moving_average(u, delta * delta, self.rho)

@@ -57,6 +57,7 @@ class Adafactor(Optimizer):
     """
 
     elementwise = False
+    decoupled_weight_decay = True  # always, in torch's Adafactor (not an option)
 
     lr: NonNegative = 1e-2
     beta2_decay: Annotated[float, check_beta2_decay] = -0.8
@@ -73,12 +74,11 @@ class Adafactor(Optimizer):
                 "col_var": np.zeros(x.shape[:-2] + (1, x.shape[-1]), x.dtype)}
 
     def update(self, x, g, s) -> None:
-        k, G = s["step"], (-g if self.maximize else g)
+        k = s["step"]
         eps1 = np.finfo(x.dtype).eps if self.eps[0] is None else self.eps[0]
         beta2 = k**self.beta2_decay
         step = max(self.eps[1], rms(x)) * min(self.lr, 1 / k**0.5)
-        if self.weight_decay:
-            x *= 1 - self.lr * self.weight_decay
+        G = self.decayed_direction(x, g)
         if x.ndim < 2:
             s["variance"] += beta2 * (G * G - s["variance"])
             V = s["variance"]

@@ -34,9 +34,7 @@ class Adagrad(Optimizer):
 
     def update(self, x, g, s) -> None:
         G = s["sum"]
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         lr = self.lr / (1.0 + (s["step"] - 1) * self.lr_decay)
         G += d * d
         x -= lr * (d / (np.sqrt(G) + self.eps))

@@ -41,11 +41,7 @@ class Adam(Optimizer):
     def update(self, x, g, s) -> None:
         (beta1, beta2), k = self.betas, s["step"]
         m, v = s["exp_avg"], s["exp_avg_sq"]
-        if self.weight_decay and self.decoupled_weight_decay:
-            x *= 1.0 - self.lr * self.weight_decay
-        d = -g if self.maximize else g
-        if self.weight_decay and not self.decoupled_weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(m, d, beta1)
         moving_average(v, d * d, beta2)
         if self.amsgrad:

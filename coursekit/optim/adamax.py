@@ -32,9 +32,7 @@ class Adamax(Optimizer):
 
     def update(self, x, g, s) -> None:
         (beta1, beta2), k, m, u = self.betas, s["step"], s["exp_avg"], s["exp_inf"]
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(m, d, beta1)
         np.maximum(beta2 * u, np.abs(d) + self.eps, out=u)
         x -= self.lr / (1 - beta1**k) * (m / u)

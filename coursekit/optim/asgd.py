@@ -36,9 +36,7 @@ class ASGD(Optimizer):
 
     def update(self, x, g, s) -> None:
         k, eta, mu, ax = s["step"], s["eta"], s["mu"], s["ax"]
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         x *= 1 - self.lambd * eta
         x -= eta * d
         if mu != 1:

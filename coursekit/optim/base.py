@@ -93,11 +93,18 @@ class Optimizer:
       a large x then arrives as 1-D slices (one call per slice, possibly in several threads),
       each with its own ``s`` holding the matching slices of the buffers and the same floats.
       Rules that need the whole tensor (a norm, a matrix product) set it to False.
+    - ``d = self.decayed_direction(x, g)`` gives the direction of most rules, d = ±g + λx,
+      from the fields ``weight_decay``, ``maximize`` and ``decoupled_weight_decay`` if the
+      class declares them (they are off otherwise).
 
     ``step(params, grads)`` checks its arguments, names what is wrong, and calls ``update``.
     """
 
     elementwise: ClassVar[bool] = True
+    # what decayed_direction reads in rules that declare no such field: nothing to apply
+    weight_decay = 0.0
+    maximize = False
+    decoupled_weight_decay = False
     _checks: ClassVar[dict[str, Callable[[str, Any], Any]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -122,6 +129,26 @@ class Optimizer:
     def update(self, x: np.ndarray, g: np.ndarray, s: dict[str, Any]) -> None:
         """One step of the update rule, in place on x (see the class docstring)."""
         raise NotImplementedError
+
+    # --- for update rules ------------------------------------------------------------------
+    def decayed_direction(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        r"""The direction d to step along: g with ``maximize`` and weight decay applied.
+
+            d = ±g + λx        (λ = weight_decay, the L2 penalty's gradient; −g if maximize)
+
+        With ``decoupled_weight_decay`` (AdamW's form) the decay is a step of its own on x,
+        made here in place, and stays out of d (and so out of any moment estimate):
+
+            x ← (1 − αλ) x,    d = ±g
+
+        Never writes into g; d is g itself when there is nothing to apply.
+        """
+        if self.weight_decay and self.decoupled_weight_decay:
+            x *= 1.0 - self.lr * self.weight_decay
+        d = -g if self.maximize else g
+        if self.weight_decay and not self.decoupled_weight_decay:
+            d = d + self.weight_decay * x
+        return d
 
     # --- public API ------------------------------------------------------------------------
     def step(self, params: Params, grads: Params) -> Params:

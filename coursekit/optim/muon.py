@@ -13,12 +13,15 @@ from coursekit.optim.base import Flag, NonNegative, Optimizer, UnitInterval
 
 
 def round_to_bfloat16(a: np.ndarray) -> np.ndarray:
-    """Each entry rounded to the nearest bfloat16 (8 significant bits, ties to even), as float64.
+    """Each entry rounded to bfloat16 as torch rounds it, returned as float64.
 
-    (Exact for the range a step sees; bfloat16's subnormals and overflow are not modelled.)
+    torch rounds a float64 to bfloat16 (8 significant bits, ties to even) through float32, and
+    its bfloat16 kernels compute in float32: so this rounds to float32 first. Rounding straight
+    to bfloat16 differs where the float32 value lands exactly on a bfloat16 tie. (Subnormals,
+    below 1.2e-38, and overflow are not modelled.)
     """
-    mantissa, exponent = np.frexp(a)
-    return np.ldexp(np.round(mantissa * 256.0) / 256.0, exponent)
+    mantissa, exponent = np.frexp(np.asarray(a, dtype=np.float32))
+    return np.ldexp(np.round(mantissa * 256.0) / 256.0, exponent).astype(np.float64)
 
 
 def newton_schulz(G: np.ndarray, coefficients: Sequence[float], steps: int, eps: float,
@@ -28,22 +31,34 @@ def newton_schulz(G: np.ndarray, coefficients: Sequence[float], steps: int, eps:
 
         A = X Xᵀ,    B = b A + c A²,    X ← a X + B X
 
-    which maps each singular value σ to aσ + bσ³ + cσ⁵. precision="bfloat16" rounds every
-    intermediate to bfloat16 once per fused multiply-add, as torch does (bit for bit on small
-    matrices but for rare one-ulp differences where torch's float32 accumulation rounds
-    first, more often on large matrices); "float64" runs the same iteration exactly.
+    which maps each singular value σ to aσ + bσ³ + cσ⁵. precision="float64" runs this
+    iteration exactly. precision="bfloat16" (torch's) stores every matrix in bfloat16, and
+    rounds each product and ``addmm`` as torch's bfloat16 kernels do. That is torch's result
+    bit for bit wherever torch's float32 sums of bfloat16 products are exact, as in small
+    matrices. In larger ones torch's summation order depends on the kernel it picks (its own
+    loops, or oneDNN's when m·n·k > 16³ and the CPU has bfloat16 instructions), and so on the
+    CPU: there some matrices end up one bfloat16 ulp apart from torch's.
     """
     a, b, c = coefficients
-    r = round_to_bfloat16 if precision == "bfloat16" else lambda m: m
-    if precision == "bfloat16":  # torch's bfloat16 addmm scales by float32 alpha and beta
+    exact = precision == "float64"
+    r = (lambda m: m) if exact else round_to_bfloat16
+    if not exact:  # torch's bfloat16 addmm takes alpha and beta as float32
         a, b, c = (float(np.float32(v)) for v in coefficients)
+
+    def addmm(C: np.ndarray, P: np.ndarray, Q: np.ndarray, beta: float, alpha: float = 1.0):
+        """torch.addmm: β C + α P Q. In bfloat16 torch rounds α P Q to float32 and adds β C
+        in one fused multiply-add (on CPUs with FMA: x86 since about 2013, every ARM64)."""
+        if exact:
+            return beta * C + alpha * (P @ Q)
+        return r(beta * C + np.float32(alpha * (P @ Q)).astype(np.float64))
+
     tall = G.shape[0] > G.shape[1]
     X = r(G.T if tall else G)
     X = r(X / max(r(np.linalg.norm(X)), r(eps)))
     for _ in range(steps):
         A = r(X @ X.T)
-        B = r(b * A + c * (A @ A))
-        X = r(a * X + B @ X)
+        B = addmm(A, A, A, beta=b, alpha=c)
+        X = addmm(X, B, X, beta=a)
     return X.T if tall else X
 
 

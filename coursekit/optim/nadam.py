@@ -45,11 +45,7 @@ class NAdam(Optimizer):
         (beta1, beta2), k, m, v = self.betas, s["step"], s["exp_avg"], s["exp_avg_sq"]
         mu, mu_next = self.mu(k), self.mu(k + 1)
         s["mu_product"] = product = s["mu_product"] * mu
-        if self.weight_decay and self.decoupled_weight_decay:
-            x *= 1.0 - self.lr * self.weight_decay
-        d = -g if self.maximize else g
-        if self.weight_decay and not self.decoupled_weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(m, d, beta1)
         moving_average(v, d * d, beta2)
         sigma = np.sqrt(v / (1.0 - beta2**k)) + self.eps

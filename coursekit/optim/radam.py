@@ -36,11 +36,7 @@ class RAdam(Optimizer):
 
     def update(self, x, g, s) -> None:
         (beta1, beta2), k, m, v = self.betas, s["step"], s["exp_avg"], s["exp_avg_sq"]
-        if self.weight_decay and self.decoupled_weight_decay:
-            x *= 1.0 - self.lr * self.weight_decay
-        d = -g if self.maximize else g
-        if self.weight_decay and not self.decoupled_weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(m, d, beta1)
         moving_average(v, d * d, beta2)
         bias1, bias2 = 1 - beta1**k, 1 - beta2**k

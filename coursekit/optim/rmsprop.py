@@ -36,9 +36,7 @@ class RMSprop(Optimizer):
 
     def update(self, x, g, s) -> None:
         rho, v = self.alpha, s["square_avg"]
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         moving_average(v, d * d, rho)
         if self.centered:
             mean = s["grad_avg"]

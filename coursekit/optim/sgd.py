@@ -42,16 +42,14 @@ class SGD(Optimizer):
         return {"momentum_buffer": np.zeros_like(x)} if self.momentum else {}
 
     def update(self, x, g, s) -> None:
-        d = -g if self.maximize else g
-        if self.weight_decay:
-            d = d + self.weight_decay * x
+        d = self.decayed_direction(x, g)
         if self.momentum:
             b = s["momentum_buffer"]
             if s["step"] == 1:
                 b[...] = d
             else:
                 b *= self.momentum
-                b += (1.0 - self.dampening) * d
+                b += (1.0 - self.dampening) * d if self.dampening else d  # 1·d: a wasted pass
             d = d + self.momentum * b if self.nesterov else b
         x -= self.lr * d
 
