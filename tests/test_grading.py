@@ -224,7 +224,7 @@ def test_every_solution_has_two_to_eight_graded_questions_with_hidden_tests():
         "curvature", "shootout"], strict=True)]
     for name, assignment in ASSIGNMENTS.items():
         assert 4 <= len(assignment.questions) <= 8, name
-        assert assignment.forbidden_imports == ["torch"], name
+        assert assignment.forbidden_imports[0] == "torch", name
         for q in assignment.questions:
             assert q.answer_id is not None, (name, q.id)
             visible, hidden = split_test(q.source)
@@ -295,6 +295,24 @@ def test_hostile_submission_scores_as_specified(graded, case):
                 questions[qid])
         else:
             assert questions[qid].points == questions[qid].max_points, questions[qid]
+
+
+def test_coursekit_answers_of_the_hostile_cases_would_pass_without_the_sandbox(
+        monkeypatch, tmp_path):
+    """The hostile cases that answer with coursekit's own optimizer or batchnorm score 0 in the
+    sandbox only because it forbids those modules: unsandboxed, the same answers pass."""
+    import coursekit.grading.grade as grade
+
+    monkeypatch.setattr(grade, "sandbox_problem", lambda: "bwrap not found")
+    for name in ("coursekit_optim_in_answer", "coursekit_batchnorm_in_answer"):
+        case = next(c for c in HOSTILE if c["name"] == name)
+        path = tmp_path / f"{case['assignment']}-{name}.ipynb"
+        nbformat.write(make_submission(case["assignment"], case["cells"],
+                                       fill={"ROOT": ROOT}), path)
+        result = grade_notebook(path, ASSIGNMENTS, unsafe=True)
+        attacked = [q for q in by_id(result).values() if case["expect"][q.id]]
+        assert attacked and all(q.points == q.max_points for q in attacked), (
+            format_table(result))
 
 
 def test_hostile_submissions_change_nothing_outside_their_sandbox(graded):
