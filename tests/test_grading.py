@@ -584,6 +584,23 @@ def test_assert_close_names_a_matching_mistake_before_the_numbers():
     assert_close(np.inf, np.inf, "step")
 
 
+def test_the_grader_computes_exercise_13s_held_out_accuracy_from_the_weights():
+    from coursekit.data import load_digits
+    from coursekit.grading.compare import ARRAY_PROPERTIES
+
+    rng = np.random.default_rng(0)
+    W1, b1, W2, b2 = (rng.normal(size=s) for s in [(64, 32), (32,), (32, 10), (10,)])
+    split = load_digits()
+    scores = [[float(np.maximum(x @ W1[:, j] + b1[j], 0)) for j in range(32)]
+              for x in split.X_test]
+    predicted = [int(np.argmax(np.array(h) @ W2 + b2)) for h in scores]
+    by_hand = np.mean(np.array(predicted) == split.y_test)
+    weights = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+    accuracy = ARRAY_PROPERTIES["digits_test_accuracy"]
+    assert accuracy(weights) == pytest.approx(by_hand, abs=1e-12)
+    assert np.isnan(accuracy(weights[:-1])) and np.isnan(accuracy(np.full_like(weights, np.nan)))
+
+
 def test_assert_close_ignores_a_later_rebinding_of_numpys_helpers(monkeypatch):
     monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
