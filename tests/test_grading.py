@@ -304,15 +304,16 @@ def test_coursekit_answers_of_the_hostile_cases_would_pass_without_the_sandbox(
     import coursekit.grading.grade as grade
 
     monkeypatch.setattr(grade, "sandbox_problem", lambda: "bwrap not found")
-    for name in ("coursekit_optim_in_answer", "coursekit_batchnorm_in_answer"):
+    answered = {"coursekit_optim_in_answer": ["test_heavy_ball", "test_momentum_sgd"],
+                "coursekit_batchnorm_in_answer": ["test_batchnorm_forward"]}
+    for name, questions in answered.items():
         case = next(c for c in HOSTILE if c["name"] == name)
         path = tmp_path / f"{case['assignment']}-{name}.ipynb"
         nbformat.write(make_submission(case["assignment"], case["cells"],
                                        fill={"ROOT": ROOT}), path)
         result = grade_notebook(path, ASSIGNMENTS, unsafe=True)
-        attacked = [q for q in by_id(result).values() if case["expect"][q.id]]
-        assert attacked and all(q.points == q.max_points for q in attacked), (
-            format_table(result))
+        assert all(by_id(result)[q].points == by_id(result)[q].max_points
+                   for q in questions), format_table(result)
 
 
 def test_hostile_submissions_change_nothing_outside_their_sandbox(graded):
