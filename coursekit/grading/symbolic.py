@@ -329,7 +329,7 @@ def numeric_compare(actual: sp.Expr, expected: sp.Expr, *, seed: str) -> Verdict
         for expr in (actual, expected):
             try:
                 results.append(evaluate(expr, values, ctx))
-            except (_Undefined, ZeroDivisionError, ValueError, OverflowError):
+            except Exception:  # any failure of mpmath here means: undefined at this point
                 results.append(None)
         a, e = results
         if a is None and e is None:
@@ -440,7 +440,9 @@ def judge_symbolic(spec: dict, record: object, hidden: bool,
                        "simpler closed form")
     if hidden or verdict.point is None:
         return False, f"{what} is not equal to the expected expression"
-    return False, (f"{what} is not equal to the expected expression: at {_point(verdict.point)} "
+    # Only the expected expression's symbols are named: never a name the student chose.
+    point = {k: v for k, v in verdict.point.items() if k in _symbols(parse(expected_text))}
+    return False, (f"{what} is not equal to the expected expression: at {_point(point)} "
                    f"it is {_number(verdict.got)}, expected {_number(verdict.wanted)}")
 
 
