@@ -227,7 +227,7 @@ def test_every_solution_has_two_to_eight_graded_questions_with_hidden_tests():
     assert set(sorted(ASSIGNMENTS)[13:]) <= lessons, set(sorted(ASSIGNMENTS)[13:]) - lessons
     for name, assignment in ASSIGNMENTS.items():
         assert 4 <= len(assignment.questions) <= 8, name
-        assert assignment.forbidden_imports == ["torch"], name
+        assert assignment.forbidden_imports[0] == "torch", name
         for q in assignment.questions:
             assert q.answer_id is not None, (name, q.id)
             visible, hidden = split_test(q.source)
@@ -298,6 +298,25 @@ def test_hostile_submission_scores_as_specified(graded, case):
                 questions[qid])
         else:
             assert questions[qid].points == questions[qid].max_points, questions[qid]
+
+
+def test_coursekit_answers_of_the_hostile_cases_would_pass_without_the_sandbox(
+        monkeypatch, tmp_path):
+    """The hostile cases that answer with coursekit's own optimizer or batchnorm score 0 in the
+    sandbox only because it forbids those modules: unsandboxed, the same answers pass."""
+    import coursekit.grading.grade as grade
+
+    monkeypatch.setattr(grade, "sandbox_problem", lambda: "bwrap not found")
+    answered = {"coursekit_optim_in_answer": ["test_heavy_ball", "test_momentum_sgd"],
+                "coursekit_batchnorm_in_answer": ["test_batchnorm_forward"]}
+    for name, questions in answered.items():
+        case = next(c for c in HOSTILE if c["name"] == name)
+        path = tmp_path / f"{case['assignment']}-{name}.ipynb"
+        nbformat.write(make_submission(case["assignment"], case["cells"],
+                                       fill={"ROOT": ROOT}), path)
+        result = grade_notebook(path, ASSIGNMENTS, unsafe=True)
+        assert all(by_id(result)[q].points == by_id(result)[q].max_points
+                   for q in questions), format_table(result)
 
 
 def test_hostile_submissions_change_nothing_outside_their_sandbox(graded):
@@ -567,6 +586,23 @@ def test_assert_close_names_a_matching_mistake_before_the_numbers():
     assert_close([1.0 + 1e-9], [1.0], "x")
     assert_close([0.0, -1.0], [0.0, 1.0], "u", up_to_sign=True)
     assert_close(np.inf, np.inf, "step")
+
+
+def test_the_grader_computes_exercise_13s_held_out_accuracy_from_the_weights():
+    from coursekit.data import load_digits
+    from coursekit.grading.compare import ARRAY_PROPERTIES
+
+    rng = np.random.default_rng(0)
+    W1, b1, W2, b2 = (rng.normal(size=s) for s in [(64, 32), (32,), (32, 10), (10,)])
+    split = load_digits()
+    scores = [[float(np.maximum(x @ W1[:, j] + b1[j], 0)) for j in range(32)]
+              for x in split.X_test]
+    predicted = [int(np.argmax(np.array(h) @ W2 + b2)) for h in scores]
+    by_hand = np.mean(np.array(predicted) == split.y_test)
+    weights = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+    accuracy = ARRAY_PROPERTIES["digits_test_accuracy"]
+    assert accuracy(weights) == pytest.approx(by_hand, abs=1e-12)
+    assert np.isnan(accuracy(weights[:-1])) and np.isnan(accuracy(np.full_like(weights, np.nan)))
 
 
 def test_assert_close_ignores_a_later_rebinding_of_numpys_helpers(monkeypatch):

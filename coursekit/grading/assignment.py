@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from . import forbid
+
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
     """The cell's nbgrader metadata ({} if none or malformed)."""
@@ -69,8 +71,9 @@ class Assignment:
     answer_ids : the answers' grade_ids in order
     questions : the test cells in order
     readonly_ids : grade_ids of locked cells that are not tests
-    forbidden_imports : packages the sandbox makes unimportable (notebook metadata
-        ``coursekit.forbidden_imports``, e.g. ``["torch"]``)
+    forbidden_imports : packages the sandbox makes unimportable and coursekit modules it
+        replaces by stubs (notebook metadata ``coursekit.forbidden_imports``, e.g.
+        ``["torch", "coursekit.optim"]``; see :mod:`coursekit.grading.forbid`)
     sha256 : the solution notebook's digest (a changed solution means regrading)
     """
 
@@ -102,6 +105,12 @@ def load_assignment(path: Path) -> Assignment:
     if not (isinstance(forbidden, list) and all(isinstance(x, str) for x in forbidden)):
         raise ValueError(f"{path.name}: metadata coursekit.forbidden_imports must be a list of "
                          f"package names; got {forbidden!r}")
+    for name in forbidden:
+        if forbid.is_coursekit_module(name):
+            try:
+                forbid.module_files(name)
+            except ValueError as exc:
+                raise ValueError(f"{path.name}: {exc}") from None
     assignment = Assignment(name=path.stem, path=path, forbidden_imports=forbidden,
                             sha256=hashlib.sha256(data).hexdigest())
     current: list[LockedCell] = assignment.preamble

@@ -190,23 +190,23 @@ def assert_choice(actual: object, expected: object = _MISSING, what: str = "the 
 
 
 def assert_symbolic(actual: object, expected: object = _MISSING,
-                    what: str = "the expression") -> None:
-    """A SymPy expression equal to ``expected`` (``simplify(actual − expected) == 0``).
-    Recorded as ``sympy.srepr``; the grader needs a comparator registered with
-    :func:`coursekit.grading.compare.register_comparator` (the hook is there, no parser yet)."""
+                    what: str = "the expression", mistakes: Iterable[Mistake] = ()) -> None:
+    """A SymPy expression equal to ``expected``: ``assert_symbolic(terminal_step,
+    -alpha * g / (1 - beta), "terminal_step", mistakes=[(alpha * g / (1 - beta), "no sign")])``.
+
+    Recorded as ``sympy.srepr``. The grader rebuilds it without ``eval`` from a whitelist of
+    SymPy classes and compares the two expressions at random points that respect the expected
+    symbols' assumptions, with ``simplify`` in a limited child process as a fallback
+    (:mod:`coursekit.grading.symbolic`). Symbols are matched by name. A mistake that equals
+    ``actual`` the same way is named."""
     def encode(value: object) -> dict:
         import sympy
         return ({"srepr": sympy.srepr(value)} if isinstance(value, sympy.Basic)
                 else {"unsupported": type(value).__name__})
 
-    if _state.mode == "assert":
-        import sympy
-        exp = _expected(expected, lambda: actual)
-        if not isinstance(actual, sympy.Basic) or sympy.simplify(actual - exp) != 0:
-            raise AssertionError(f"{what} is not equal to the expected expression")
-        return
-    _check("symbolic", lambda: encode(actual), what,
-           lambda record: {"expected": encode(_expected(expected, lambda: actual))})
+    _check("symbolic", lambda: encode(actual), what, lambda record: {
+        "expected": encode(_expected(expected, lambda: actual)),
+        "mistakes": [[encode(value), hint] for value, hint in mistakes]})
 
 
 def assert_raises(call: Callable[[], object], exception: type[BaseException],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import math
 from collections.abc import Callable
 
@@ -85,6 +86,35 @@ def _kurtosis(a: np.ndarray) -> float:
     return float(np.mean(centred**4) / np.var(a) ** 2)
 
 
+@functools.cache
+def _digits_test_set() -> tuple[np.ndarray, np.ndarray]:
+    from coursekit.data import load_digits
+
+    split = load_digits()
+    return split.X_test, split.y_test
+
+
+# The 64 → 32 → 10 ReLU network of exercise 13, its parameters flattened in this order.
+DIGITS_NETWORK = (("W1", (64, 32)), ("b1", (32,)), ("W2", (32, 10)), ("b2", (10,)))
+
+
+def digits_test_accuracy(weights: np.ndarray) -> np.float64:
+    """The held-out accuracy on digits (``load_digits()``'s test split) of exercise 13's
+    network whose parameters are ``weights``: W1, b1, W2, b2 raveled and concatenated
+    (:data:`DIGITS_NETWORK`); NaN for any other size or non-finite weights. The grader
+    computes it from the trained weights, so no number the student's process computes
+    enters the accuracy."""
+    sizes = [math.prod(shape) for _, shape in DIGITS_NETWORK]
+    if weights.shape != (sum(sizes),) or not np.all(np.isfinite(weights)):
+        return np.float64(np.nan)
+    parts = np.split(weights, np.cumsum(sizes)[:-1])
+    W1, b1, W2, b2 = (p.reshape(shape) for p, (_, shape) in zip(parts, DIGITS_NETWORK,
+                                                               strict=True))
+    X, y = _digits_test_set()
+    predictions = np.argmax(np.maximum(X @ W1 + b1, 0) @ W2 + b2, axis=1)
+    return np.float64(np.mean(predictions == y))
+
+
 # Properties of a student's raw answer, computed here in the grader rather than by test code
 # in the student's process (``assert_close(W, 2 / 1000, "the variance of W", of="var")``).
 ARRAY_PROPERTIES = {
@@ -94,6 +124,7 @@ ARRAY_PROPERTIES = {
     "kurtosis": _kurtosis,
     "max_abs": lambda a: np.float64(np.max(np.abs(a))),
     "first_equals_second": lambda a: np.float64(a.shape[0] == 2 and np.array_equal(a[0], a[1])),
+    "digits_test_accuracy": digits_test_accuracy,
 }
 VALUE_PROPERTIES = {
     "lengths": lambda v: [len(part) for part in v],
@@ -222,12 +253,12 @@ def _unchanged_message(spec: dict, record: object, hidden: bool,
                    "(e.g. `x = x.copy()` or `x = x - ...`)")
 
 
-def _symbolic_unavailable(spec: dict, record: object, hidden: bool,
-                          known: frozenset[str]) -> tuple[bool, str]:
-    raise NotImplementedError(
-        "no comparator for symbolic checks is registered: call "
-        "coursekit.grading.compare.register_comparator('symbolic', fn) with a function that "
-        "parses both srepr strings WITHOUT eval (the student's is untrusted) and compares them")
+def _symbolic_message(spec: dict, record: object, hidden: bool,
+                      known: frozenset[str]) -> tuple[bool, str]:
+    # SymPy loads only where a symbolic check is judged.
+    from .symbolic import judge_symbolic
+
+    return judge_symbolic(spec, record, hidden, known)
 
 
 Comparator = Callable[[dict, object, bool, frozenset], tuple[bool, str]]
@@ -239,7 +270,7 @@ COMPARATORS: dict[str, Comparator] = {
     "raises": _raises_message,
     "tuple": _tuple_message,
     "unchanged": _unchanged_message,
-    "symbolic": _symbolic_unavailable,
+    "symbolic": _symbolic_message,
 }
 
 

@@ -9,7 +9,8 @@ Inside the sandbox the runner (:mod:`coursekit.grading.runner`) sees
 - no network, no other process (own PID, IPC, UTS and network namespaces; ``--die-with-parent``
   and the PID namespace take every process it started down with it), no setuid binaries;
 - packages the exercise forbids replaced by an empty directory whose ``__init__.py`` raises
-  ImportError.
+  ImportError; coursekit modules it forbids (``coursekit.optim``) replaced file by file by
+  stubs whose every name raises ImportError when used (:mod:`coursekit.grading.forbid`).
 
 Resource limits (:class:`Limits`) are set with ``prlimit`` on the sandbox (address space, CPU
 seconds, processes, file size), the size of ``/tmp``, a wall-clock limit per submission
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import coursekit
+
+from . import forbid
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) on Linux with "
                 "unprivileged user namespaces, or pass --unsafe-no-sandbox to grade without one "
@@ -89,6 +92,8 @@ def forbidden_dirs(packages: list[str]) -> list[Path]:
     """The installed directories of the forbidden packages (and their companions)."""
     dirs = []
     for name in packages:
+        if forbid.is_coursekit_module(name):
+            continue  # stubbed file by file: see forbid.py
         for top in _COMPANIONS.get(name, (name,)):
             spec = importlib.util.find_spec(top)
             if spec is not None and spec.submodule_search_locations:
@@ -111,7 +116,8 @@ def _python_roots() -> list[str]:
     return sorted({*map(str, roots), sys.prefix, sys.base_prefix})
 
 
-def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64) -> list[str]:
+def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64,
+                stubs: dict[Path, Path] | None = None) -> list[str]:
     args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     if os.getuid() == 0:
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -140,6 +146,14 @@ def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64) -
     package = Path(coursekit.__file__).resolve().parent
     args += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", _PACKAGE_MOUNT,
              "--ro-bind", str(package), f"{_PACKAGE_MOUNT}/coursekit"]
+    # Forbidden coursekit modules: no compiled copies, and a stub over each source file.
+    inside = {source: f"{_PACKAGE_MOUNT}/coursekit/{source.relative_to(package).as_posix()}"
+              for source in (stubs or {})}
+    for cache in sorted({source.parent / "__pycache__" for source in inside}):
+        if cache.is_dir():
+            args += ["--tmpfs", f"{_PACKAGE_MOUNT}/coursekit/{cache.relative_to(package)}"]
+    for source, stub in (stubs or {}).items():
+        args += ["--ro-bind", str(stub), inside[source]]
     for directory in forbidden:
         args += ["--tmpfs", str(directory)]
         if blocker is not None:
@@ -179,6 +193,10 @@ def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as scratch:
         blocker = Path(scratch) / "blocked.py"
         blocker.write_text("raise ImportError('this package is not available in this exercise')\n")
+        stubs = {}
+        for i, (source, text) in enumerate(forbid.stubs(list(forbidden)).items()):
+            stubs[source] = Path(scratch) / f"stub{i}.py"
+            stubs[source].write_text(text, encoding="utf-8")
         # COURSEKIT_SANDBOX_TAG labels the sandbox's command line (tests find their own).
         tag = [os.environ["COURSEKIT_SANDBOX_TAG"]] if os.environ.get("COURSEKIT_SANDBOX_TAG") \
             else []
@@ -187,7 +205,7 @@ def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
                    sandboxed=sandboxed)
         if sandboxed:
             command = _prlimit(limits) + _bwrap_args(forbidden_dirs(list(forbidden)), blocker,
-                                                     limits.tmp_mb) + ["--"] + runner
+                                                     limits.tmp_mb, stubs) + ["--"] + runner
             env = None
         else:
             command = _prlimit(limits) + runner

@@ -20,7 +20,7 @@ _REFERENCE_ARGS = {
     "assert_close": (1, ("expected", "mistakes")),
     "assert_equal": (1, ("expected", "mistakes")),
     "assert_choice": (1, ("expected",)),
-    "assert_symbolic": (1, ("expected",)),
+    "assert_symbolic": (1, ("expected", "mistakes")),
     "assert_unchanged": (0, ("before",)),
 }
 
