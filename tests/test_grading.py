@@ -221,7 +221,9 @@ def test_every_solution_has_two_to_eight_graded_questions_with_hidden_tests():
     assert sorted(ASSIGNMENTS) == [f"{n:02d}_{t}" for n, t in zip(range(1, 14), [
         "landscapes", "one_dimension", "critical_points", "ill_conditioning", "momentum",
         "adaptive", "stochastic", "backprop", "initialization", "batchnorm", "second_order",
-        "curvature", "shootout"], strict=True)]
+        "curvature", "shootout"], strict=True)] + [
+        "18_second_order_in_practice", "19_initialization_continued", "20_practice",
+        "21_modern_optimizers"]
     for name, assignment in ASSIGNMENTS.items():
         assert 4 <= len(assignment.questions) <= 8, name
         assert assignment.forbidden_imports == ["torch"], name
