@@ -56,7 +56,8 @@ CASES = Path(__file__).parent / "grading_cases"
 # One file of wrong answers per group of exercises (wrong_answers*.toml), read in name order.
 WRONG = [case for path in sorted(CASES.glob("wrong_answers*.toml"))
          for case in tomllib.loads(path.read_text())["wrong"]]
-HOSTILE = tomllib.loads((CASES / "hostile.toml").read_text())["submission"]
+HOSTILE = [case for path in sorted(CASES.glob("hostile*.toml"))
+           for case in tomllib.loads(path.read_text())["submission"]]
 ASSIGNMENTS = load_assignments(SOLUTIONS)
 TOKEN = "coursekit-hostile-survivor-7f3a"
 # Labels this process's sandboxes: other graders may run on the same machine.
