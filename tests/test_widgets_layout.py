@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -191,36 +192,47 @@ def overlap(a, b, slack: float = SLACK) -> bool:
             and min(a.y1, b.y1) - max(a.y0, b.y0) > slack)
 
 
-def owners(figure) -> dict[int, object]:
-    """id(text) → the panel it belongs to (a legend's text: the legend's axes), or the figure
-    for the figure's own texts."""
-    found = {}
-    for legend in legends(figure):
-        for text in legend.findobj(Text):
-            found[id(text)] = legend.axes if legend.axes is not None else figure
-    for ax in figure.axes:
-        for text in ax.findobj(Text):
-            found.setdefault(id(text), ax)
-    return found
-
-
 def text_collisions(figure) -> list[str]:
-    """Texts of one panel (title, axis and tick labels, legend entries, notes) that run into
-    the texts or the legend of another panel, or into the figure's own texts (suptitle,
-    notes, figure legends)."""
+    """Texts that run into each other (a title into the next panel's tick labels, two tick
+    labels of one crowded axis, a suptitle into a panel), and legends that run into a text
+    outside them (a panel's axis label, the next panel's title)."""
     renderer = drawn(figure)
-    owner = owners(figure)
-    boxes = [(owner.get(id(t), figure), t.get_text()[:30], t.get_window_extent(renderer))
-             for t in visible_texts(figure)]
+    texts = visible_texts(figure)
+    boxes = [(t.get_text()[:30], t.get_window_extent(renderer)) for t in texts]
+    problems = [f"{a!r} runs into {b!r}"
+                for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+                if box_a.width and box_b.width and overlap(box_a, box_b)]
     for legend in legends(figure):
-        holder = legend.axes if legend.axes is not None else figure
-        boxes.append((holder, "<legend box>", legend.get_window_extent(renderer)))
+        frame = legend.get_window_extent(renderer)
+        own = {id(t) for t in legend.findobj(Text)}
+        problems += [f"a legend runs into {label!r}"
+                     for text, (label, box) in zip(texts, boxes, strict=True)
+                     if id(text) not in own and box.width and overlap(frame, box)]
+    return problems
+
+
+def look(handle) -> tuple:
+    """What tells a legend entry's line apart besides colour: its dash pattern and marker."""
+    dashes = handle.get_linestyle()
+    return (dashes if handle.get_linewidth() > 0 else "None", str(handle.get_marker()))
+
+
+def indistinct_entries(figure, threshold: float = 15.0) -> list[str]:
+    """Pairs of entries of one legend that differ in colour only, by less than ``threshold``
+    (ΔE) as seen with normal vision, protanopia or deuteranopia."""
     problems = []
-    for (own_a, a, box_a), (own_b, b, box_b) in itertools.combinations(boxes, 2):
-        if own_a is own_b or box_a.width == 0 or box_b.width == 0:
-            continue
-        if overlap(box_a, box_b):
-            problems.append(f"{a!r} runs into {b!r}")
+    for legend in legends(figure):
+        entries = [(t.get_text(), h) for t, h in zip(legend.get_texts(), legend.legend_handles,
+                                                     strict=True)
+                   if isinstance(h, Line2D) and t.get_text().strip()]
+        for (a, ha), (b, hb) in itertools.combinations(entries, 2):
+            if look(ha) != look(hb):
+                continue
+            colours = [(h.get_color() if h.get_linestyle() != "None" else h.get_markerfacecolor())
+                       for h in (ha, hb)]
+            worst = min(plot.colour_difference(*colours, vision) for vision in plot.COLOUR_VISION)
+            if worst < threshold:
+                problems.append(f"{a!r} and {b!r}: same line style, colours ΔE {worst:.0f}")
     return problems
 
 
@@ -246,27 +258,18 @@ def clipped_markers(ax, renderer) -> list[str]:
     return out
 
 
-# Legends drawn inside a panel whose data moves with the sliders: at some extremes a path or
-# curve runs under them (issue 19, not fixed yet; the race keeps its legend outside).
-LEGEND_OVER_DATA = {"momentum", "ravine", "damped_newton"}
-# The race's loss-panel crosses mark a divergence at step 0 on the axes' left edge, and its
-# tick labels can stick out at the extremes (the race's stepping is being reworked: its
-# layout is revisited with it).
-RACE_KNOWN = {"race"}
+_checked: dict[tuple[str, str], tuple[list[str], ...]] = {}
 
 
-_checked: dict[tuple[str, str], tuple[list[str], list[str], list[str]]] = {}
-
-
-def checked(case, style_name: str) -> tuple[list[str], list[str], list[str]]:
-    """(layout problems, legend problems, text collisions) of one render, computed once for
-    the three tests."""
+def checked(case, style_name: str) -> tuple[list[str], ...]:
+    """(layout problems, legend problems, text collisions, legend entries told apart by colour
+    alone) of one render, computed once for the four tests."""
     key = (_ids(case), style_name)
     if key not in _checked:
         _, render, params = case
         figure = render(**params).figure
         _checked[key] = (layout_problems(figure, style_name), legend_problems(figure),
-                         text_collisions(figure))
+                         text_collisions(figure), indistinct_entries(figure))
     return _checked[key]
 
 
@@ -289,6 +292,27 @@ def test_widget_texts_of_one_panel_stay_clear_of_the_others(case, style):
     name = case[0]
     problems = checked(case, style)[2]
     assert not problems, f"{name} ({style}): " + "; ".join(problems[:6])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+def test_widget_legend_entries_differ_by_more_than_a_colour_a_red_green_reader_confuses(
+        case, style):
+    name = case[0]
+    problems = checked(case, style)[3]
+    assert not problems, f"{name} ({style}): " + "; ".join(problems[:6])
+
+
+def test_entry_check_catches_two_solid_lines_in_red_and_green():
+    with mpl.rc_context():
+        plot.use_style("notebook")
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], color="tab:green", label="a")
+        ax.plot([1, 0], color="tab:red", label="b")
+        ax.plot([1, 1], color="tab:red", ls="--", label="c")
+        ax.legend()
+        problems = indistinct_entries(fig)
+        plt.close(fig)
+    assert len(problems) == 1 and "'a' and 'b'" in problems[0]
 
 
 def test_layout_check_catches_text_outside_a_legend_over_data_and_a_cut_marker():
@@ -346,4 +370,4 @@ def test_text_check_catches_a_title_running_into_the_next_panel_and_a_legend_on_
         problems = text_collisions(fig)
         plt.close(fig)
     assert any("runs into 'the next title'" in p for p in clear)
-    assert any("<legend box>" in p for p in problems)
+    assert any("a legend runs into" in p for p in problems)

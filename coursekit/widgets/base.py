@@ -267,13 +267,25 @@ def explorer(render: Callable[..., Rendered], **controls) -> widgets.VBox:
 
 
 def display_figure(figure: Figure) -> None:
-    """Show a figure in the current output (inline PNG), independent of the active backend.
+    """Show a figure in the current output, independent of the active backend: an HTML
+    ``<img>`` whose alt text describes the figure (``plot.describe_figure``), since JupyterLab's
+    and Voilà's renderer of a bare PNG writes no alt attribute for screen readers.
 
-    A view's figure is shown as the PNG of its layered canvas, which repaints only what moved.
+    A view's figure is the PNG of its layered canvas, which repaints only what moved.
     """
-    from IPython.display import Image, display
+    import base64
+    import html
+
+    from IPython.display import HTML, display
+
+    from ..plot import describe_figure
 
     if isinstance(figure.canvas, LayeredCanvas):
-        display(Image(data=figure.canvas.to_png(), format="png"))
+        png = figure.canvas.to_png()
     else:
-        display(figure)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        png = buffer.getvalue()
+    source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    alt = html.escape(describe_figure(figure), quote=True)
+    display(HTML(f'<img src="{source}" alt="{alt}">'))

@@ -161,7 +161,7 @@ class DampedNewtonView(WidgetView):
         ax.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
         self.current = ax.plot([], [], "o", color="tab:orange", label="current λ",
                                clip_on=False)[0]  # on the edge at the slider's ends: whole
-        ax.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
+        ax.set(xlabel="damping λ", ylabel="error factor per step",
                xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2))
         ax.set_title("saddle attracts where both factors < 1", y=TITLE_Y)
         # Fixed ticks without mathtext: log axes' automatic minor ticks dominate redraw time.

@@ -125,8 +125,12 @@ def _builders() -> dict[str, tuple[tuple[str, ...], Callable[..., optim.Optimize
 OPTIMIZERS: tuple[str, ...] = ("GD", "momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta",
                                "Adam", "AMSGrad", "NAdam")
 DEFAULT_PICK: tuple[str, ...] = ("GD", "momentum", "RMSprop", "Adam")
-COLORS = dict(zip(OPTIMIZERS, ("0.3", "tab:orange", "tab:brown", "tab:purple", "tab:green",
-                               "tab:olive", "tab:red", "tab:pink", "tab:cyan"), strict=True))
+# Okabe–Ito colours (plot.OKABE_ITO), one per family, and a dash pattern telling relatives
+# apart: no two racers differ by colour alone, nor by colours a red-green reader confuses.
+COLORS = dict(zip(OPTIMIZERS, ("#000000", "#E69F00", "#E69F00", "#56B4E9", "#009E73",
+                               "#0072B2", "#D55E00", "#D55E00", "#CC79A7"), strict=True))
+LINESTYLES = dict(zip(OPTIMIZERS, ("-", "-", "--", "-", "-", "--", "-", "--", "-"),
+                      strict=True))
 LOSS_FLOOR = 1e-8
 
 
@@ -283,9 +287,10 @@ class RaceView(WidgetView):
         self.ax_loss = fig.add_axes((0.49, bottom, 0.27, top - bottom))
         self.ax.grid(False)
         self.contours: dict[str, LineCollection] = {}
-        self.paths = {n: self.ax.plot([], [], "-", color=c, lw=1.4)[0] for n, c in COLORS.items()}
+        self.paths = {n: self.ax.plot([], [], LINESTYLES[n], color=c, lw=1.4)[0]
+                      for n, c in COLORS.items()}
         self.ends = {n: self.ax.plot([], [], "o", color=c, ms=6)[0] for n, c in COLORS.items()}
-        self.curves = {n: self.ax_loss.plot([], [], color=c, lw=1.4)[0]
+        self.curves = {n: self.ax_loss.plot([], [], LINESTYLES[n], color=c, lw=1.4)[0]
                        for n, c in COLORS.items()}
         # a divergence at step 0 puts its cross on the left edge: drawn whole
         self.crosses = {n: self.ax_loss.plot([], [], "x", color=c, ms=8, clip_on=False)[0]
