@@ -106,3 +106,43 @@ def test_colour_difference_sees_what_red_green_deficiencies_confuse():
     assert plot.colour_difference("tab:green", "tab:red", "deuteranopia") < 15
     assert plot.colour_difference("black", "white") == pytest.approx(100, abs=0.1)
     assert plot.colour_difference("#E69F00", "#E69F00", "protanopia") == 0
+
+
+@pytest.mark.parametrize("presenting", [False, True])
+def test_figures_are_shown_as_img_with_alt_only_when_presenting(presenting, monkeypatch):
+    import base64
+    import html
+    import re
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    try:  # the PNG printer the inline backend registers
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda fig: print_figure(fig, "png"))
+        if presenting:
+            monkeypatch.setenv(plot.FIGURE_HTML, "1")
+        else:
+            monkeypatch.delenv(plot.FIGURE_HTML, raising=False)
+        with mpl.rc_context():
+            plot.use_style("notebook")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots()
+            ax.set(xlabel="step k", title="loss")
+            data, metadata = shell.display_formatter.format(fig)
+            plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()
+    assert metadata["image/png"]["alt"] == plot.describe_figure(fig)
+    if not presenting:
+        assert "text/html" not in data  # strict nbval would compare the base64 in HTML
+        return
+    match = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">',
+                         data["text/html"])
+    assert match and html.unescape(match.group(2)) == plot.describe_figure(fig)
+    png = data["image/png"]
+    assert base64.b64decode(match.group(1)) == (png if isinstance(png, bytes)
+                                                else base64.b64decode(png))

@@ -273,12 +273,9 @@ def display_figure(figure: Figure) -> None:
 
     A view's figure is the PNG of its layered canvas, which repaints only what moved.
     """
-    import base64
-    import html
-
     from IPython.display import HTML, display
 
-    from ..plot import describe_figure
+    from ..plot import describe_figure, figure_html
 
     if isinstance(figure.canvas, LayeredCanvas):
         png = figure.canvas.to_png()
@@ -286,6 +283,4 @@ def display_figure(figure: Figure) -> None:
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         png = buffer.getvalue()
-    source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    alt = html.escape(describe_figure(figure), quote=True)
-    display(HTML(f'<img src="{source}" alt="{alt}">'))
+    display(HTML(figure_html(png, describe_figure(figure))))
