@@ -153,14 +153,16 @@ def attach_alt_text() -> None:
 FIGURE_HTML = "COURSEKIT_FIGURE_HTML"
 
 
-def figure_html(png: bytes | None, alt: str) -> str | None:
-    """An ``<img>`` showing PNG bytes inline, with ``alt`` as its alternative text."""
+def figure_html(png: bytes | str | None, alt: str) -> str | None:
+    """An ``<img>`` showing a PNG inline (bytes, or the base64 text IPython's inline backend
+    prints), with ``alt`` as its alternative text."""
     import base64
     import html
 
     if png is None:
         return None
-    source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    encoded = png if isinstance(png, str) else base64.b64encode(png).decode("ascii")
+    source = "data:image/png;base64," + "".join(encoded.split())
     return f'<img src="{source}" alt="{html.escape(alt, quote=True)}">'
 
 

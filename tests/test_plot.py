@@ -119,9 +119,9 @@ def test_figures_are_shown_as_img_with_alt_only_when_presenting(presenting, monk
     from matplotlib.figure import Figure
 
     shell = InteractiveShell.instance()
-    try:  # the PNG printer the inline backend registers
+    try:  # the PNG printer the inline backend registers (it prints base64 text)
         shell.display_formatter.formatters["image/png"].for_type(
-            Figure, lambda fig: print_figure(fig, "png"))
+            Figure, lambda fig: print_figure(fig, "png", base64=True))
         if presenting:
             monkeypatch.setenv(plot.FIGURE_HTML, "1")
         else:
