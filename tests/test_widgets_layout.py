@@ -1,6 +1,8 @@
 """Every widget figure, in both styles and at its sliders' extremes, fits a projector: every
-text inside the figure and at a readable size, no legend over data, no marker cut by its axes.
-Checked on the drawn figure (matplotlib's own window extents), not by eye."""
+text inside the figure, at a readable size and clear of every other text; no legend over any
+panel's data (lines, contours, images); no marker cut by its axes; legend entries told apart
+by line style or by colours a red-green colour-blind reader also tells apart. Checked on the
+drawn figure (matplotlib's own window extents), not by eye."""
 
 from __future__ import annotations
 
