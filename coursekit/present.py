@@ -84,6 +84,9 @@ def present(lesson: str, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
     notebook = find_lesson(lesson, notebooks)
     argv = voila_argv(notebook, port, ip, open_browser, cull_after)
     os.environ["COURSEKIT_STYLE"] = "lecture"  # inherited by the kernels Voilà starts
+    from .plot import FIGURE_HTML
+
+    os.environ[FIGURE_HTML] = "1"  # figures as <img alt="…">: see coursekit.plot
     from voila.app import Voila
 
     print(f"coursekit present: {notebook.name} at http://{ip}:{port}/ (lecture style; "

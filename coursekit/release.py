@@ -137,6 +137,26 @@ def home_notebook(repo: Path = REPO) -> nbformat.NotebookNode:
     return nb
 
 
+def exercises_readme(repo: Path = REPO) -> str:
+    """The student's ``exercises/README.md``: what the exercises are and how to work on them
+    (the repository's own README there is for the instructor: generated, do not edit)."""
+    lines = ["# Exercises", "",
+             "One notebook per lesson, to do after reading the lesson of the same number in "
+             "`notebooks/`. Each notebook is yours to edit:", "",
+             "1. Open it from JupyterLab (`make lab` opens the course home, "
+             f"`{HOME}`, which links every exercise).",
+             "2. Fill in each cell marked `# YOUR CODE HERE` (delete the "
+             "`raise NotImplementedError()` line below it).",
+             "3. Run the test cell below each answer. It checks your answer and says what is "
+             "wrong when something is; your instructor grades with further checks, so a "
+             "passing test cell is a good sign, not a grade.",
+             "4. Save, and hand the notebook in as your instructor asks.", "",
+             "Keep your own copies safe: updating the course folder from a newer release "
+             "may replace these files.", "", "## The exercises", ""]
+    lines += [f"- [{title}]({name})" for name, title in lesson_entries(repo / "exercises")]
+    return "\n".join(lines) + "\n"
+
+
 def write_home(repo: Path = REPO) -> Path:
     """Write ``START_HERE.ipynb`` at the root of ``repo`` from the current lessons."""
     path = repo / HOME
@@ -221,6 +241,9 @@ def write_release(dest: Path, repo: Path = REPO) -> Release:
                 release.left_out.append(rel.as_posix())
                 continue
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest / rel)
+            if rel.as_posix() == "exercises/README.md":  # the instructor's; students get theirs
+                (dest / rel).write_text(exercises_readme(repo), encoding="utf-8")
+            else:
+                shutil.copy2(path, dest / rel)
             release.copied.append(rel.as_posix())
     return release

@@ -83,3 +83,66 @@ def test_describe_figure_names_titles_axes_ranges_scales_legends_and_colorbars()
     assert "log scale; legend: β = 0.9" in text
     assert "x-axis θ1 from -2 to 2; y-axis θ2 from -1 to 3" in text
     assert "Colorbar rate ρ" in text and "$" not in text and "\\" not in text
+
+
+@pytest.mark.parametrize("mode", ["notebook", "lecture"])
+def test_style_colour_cycle_is_told_apart_with_protanopia_and_deuteranopia(mode):
+    import itertools
+
+    with mpl.rc_context():
+        plot.use_style(mode)
+        colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    assert len(colours) >= 8
+    worst = min((plot.colour_difference(a, b, vision), a, b, vision)
+                for a, b in itertools.combinations(colours, 2) for vision in plot.COLOUR_VISION)
+    assert worst[0] >= 15, f"{worst[1]}, {worst[2]} alike with {worst[3]}: ΔE {worst[0]:.1f}"
+
+
+def test_colour_difference_sees_what_red_green_deficiencies_confuse():
+    # matplotlib's default colours: far apart normally, close without red or green cones
+    assert plot.colour_difference("tab:orange", "tab:green") > 40
+    assert plot.colour_difference("tab:orange", "tab:green", "protanopia") < 15
+    assert plot.colour_difference("tab:green", "tab:red") > 40
+    assert plot.colour_difference("tab:green", "tab:red", "deuteranopia") < 15
+    assert plot.colour_difference("black", "white") == pytest.approx(100, abs=0.1)
+    assert plot.colour_difference("#E69F00", "#E69F00", "protanopia") == 0
+
+
+@pytest.mark.parametrize("presenting", [False, True])
+def test_figures_are_shown_as_img_with_alt_only_when_presenting(presenting, monkeypatch):
+    import base64
+    import html
+    import re
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    try:  # the PNG printer the inline backend registers (it prints base64 text)
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, lambda fig: print_figure(fig, "png", base64=True))
+        if presenting:
+            monkeypatch.setenv(plot.FIGURE_HTML, "1")
+        else:
+            monkeypatch.delenv(plot.FIGURE_HTML, raising=False)
+        with mpl.rc_context():
+            plot.use_style("notebook")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots()
+            ax.set(xlabel="step k", title="loss")
+            data, metadata = shell.display_formatter.format(fig)
+            plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()
+    assert metadata["image/png"]["alt"] == plot.describe_figure(fig)
+    if not presenting:
+        assert "text/html" not in data  # strict nbval would compare the base64 in HTML
+        return
+    match = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">',
+                         data["text/html"])
+    assert match and html.unescape(match.group(2)) == plot.describe_figure(fig)
+    png = data["image/png"]
+    assert base64.b64decode(match.group(1)) == (png if isinstance(png, bytes)
+                                                else base64.b64decode(png))

@@ -97,6 +97,19 @@ def test_release_has_lessons_exercises_library_and_the_two_commands(release):
     assert "For instructors" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
+def test_release_exercises_readme_speaks_to_students_and_lists_every_exercise(release):
+    instructor = (REPO / "exercises" / "README.md").read_text(encoding="utf-8")
+    assert "do not edit" in instructor  # the repository's copy is the instructor's
+    readme = (release / "exercises" / "README.md").read_text(encoding="utf-8")
+    for phrase in ("do not edit", "solutions/", "coursekit exercises build", "Generated"):
+        assert phrase not in readme, phrase
+    assert "# YOUR CODE HERE" in readme and "test cell" in readme and HOME in readme
+    linked = re.findall(r"\]\((\d\d_[^)]+\.ipynb)\)", readme)
+    assert linked == sorted(p.name for p in (REPO / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    for name in linked:
+        assert (release / "exercises" / name).is_file(), name
+
+
 def test_student_makefile_installs_no_nbgrader_and_opens_the_course_home(release):
     def planned(folder: Path) -> str:
         return subprocess.run(["make", "-n", "-B", "setup", "lab"], cwd=folder, text=True,

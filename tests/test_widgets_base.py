@@ -138,3 +138,24 @@ def test_every_control_label_shows_in_full(module):
     for control in controls:
         if getattr(control, "description", ""):
             assert control.style.description_width == "initial", control.description
+
+
+def test_display_figure_shows_the_views_png_with_a_generated_alt_text(monkeypatch):
+    import base64
+    import html
+    import re
+
+    from coursekit import plot
+    from coursekit.widgets import base, ravine
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    view = ravine.RavineView()
+    figure = view.render(lr=0.5).figure
+    base.display_figure(figure)
+    (out,) = shown
+    match = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">', out.data)
+    assert match, out.data[:200]
+    assert base64.b64decode(match.group(1)) == view.canvas.to_png()
+    alt = html.unescape(match.group(2))
+    assert alt == plot.describe_figure(figure) and "learning rate α" in alt

@@ -19,9 +19,11 @@ import ipywidgets as widgets
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine
+from matplotlib.legend import Legend
 
 
 @dataclass
@@ -110,9 +112,13 @@ class WidgetView:
     def __init__(self, figure: Figure) -> None:
         # An explicit "no layout" engine: a figure without any engine takes rcParams' default
         # (constrained, in our styles) the first time it is printed with bbox_inches="tight",
-        # and a re-solved layout would move the axes under the cached static layer.
-        figure.set_layout_engine(
-            PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
+        # and a re-solved layout would move the axes under the cached static layer. A figure
+        # built with a constrained layout keeps it for one run, on the first render (panels,
+        # labels and legend strips then never overlap), and is frozen after it.
+        engine = figure.get_layout_engine()
+        self._solver = engine if isinstance(engine, ConstrainedLayoutEngine) else None
+        figure.set_layout_engine(PlaceHolderLayoutEngine(
+            adjust_compatible=True, colorbar_gridspec=self._solver is None))
         self.figure = figure
         self.canvas = LayeredCanvas(figure)
         self._fitted = False
@@ -120,14 +126,24 @@ class WidgetView:
     def update(self, **params) -> dict:
         raise NotImplementedError
 
+    def widest_texts(self) -> dict:
+        """{Text: the longest string it shows at any slider position}: put in place for the
+        one layout run, so that a longer title later does not run into a neighbour."""
+        return {}
+
     def render(self, **params) -> Rendered:
         """Update the figure for ``params``; the returned figure is this view's own (the next
-        update redraws it). The first render fits the panels to the texts drawn then."""
+        update redraws it). The first render lays the panels out around the widest texts."""
         info = self.update(**params)
         if not self._fitted:
+            for text, widest in self.widest_texts().items():
+                text.set_text(widest)
+            if self._solver is not None:
+                self._solver.execute(self.figure)
             fit_to_figure(self.figure)
             self.canvas._layers.clear()
             self._fitted = True
+            info = self.update(**params)
         return Rendered(self.figure, info)
 
 
@@ -155,6 +171,40 @@ def fit_to_figure(figure: Figure, pad_points: float | None = None, rounds: int =
         for ax in figure.axes:
             x0, y0, w, h = ax.get_position().bounds
             ax.set_position((left + x0 * sx, bottom + y0 * sy, w * sx, h * sy))
+
+
+def lecture_style() -> bool:
+    """Whether matplotlib's settings are the projector look (``plot.use_style("lecture")``):
+    views then give their panels more height and their legends one column, since the fonts
+    are 1.6× larger on a screen of the same width."""
+    from ..plot import STYLES
+
+    return mpl.rcParams["font.size"] >= STYLES["lecture"]["font.size"]
+
+
+def legend_strip(figure: Figure, ncols: int, width_ratios: tuple[float, ...] | None = None
+                 ) -> tuple[list[Axes], list[Axes]]:
+    """A row of ``ncols`` panels over a strip of legend holders, one under each panel.
+
+    A legend inside a panel whose data moves with the sliders covers some of it at some slider
+    position; under the panel it never does. Each holder is an invisible axes of almost no
+    height: its legend (:func:`legend_below`) hangs below it, and the figure's constrained
+    layout (run once, on the first render) makes room for it below the panel's axis label.
+    """
+    grid = figure.add_gridspec(2, ncols, width_ratios=width_ratios, height_ratios=(1.0, 1e-3))
+    panels = [figure.add_subplot(grid[0, i]) for i in range(ncols)]
+    holders = [figure.add_subplot(grid[1, i]) for i in range(ncols)]
+    for holder in holders:
+        holder.set_axis_off()
+    return panels, holders
+
+
+def legend_below(holder: Axes, handles: list, labels: list[str], ncols: int = 1) -> Legend:
+    """The legend of the panel above ``holder`` (see :func:`legend_strip`), in ``ncols``
+    columns (one in the lecture style)."""
+    ncols = 1 if lecture_style() else ncols
+    return holder.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0),
+                         ncols=ncols, fontsize="small", borderaxespad=0.0)
 
 
 View = TypeVar("View", bound=WidgetView)
@@ -217,13 +267,20 @@ def explorer(render: Callable[..., Rendered], **controls) -> widgets.VBox:
 
 
 def display_figure(figure: Figure) -> None:
-    """Show a figure in the current output (inline PNG), independent of the active backend.
+    """Show a figure in the current output, independent of the active backend: an HTML
+    ``<img>`` whose alt text describes the figure (``plot.describe_figure``), since JupyterLab's
+    and Voilà's renderer of a bare PNG writes no alt attribute for screen readers.
 
-    A view's figure is shown as the PNG of its layered canvas, which repaints only what moved.
+    A view's figure is the PNG of its layered canvas, which repaints only what moved.
     """
-    from IPython.display import Image, display
+    from IPython.display import HTML, display
+
+    from ..plot import describe_figure, figure_html
 
     if isinstance(figure.canvas, LayeredCanvas):
-        display(Image(data=figure.canvas.to_png(), format="png"))
+        png = figure.canvas.to_png()
     else:
-        display(figure)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        png = buffer.getvalue()
+    display(HTML(figure_html(png, describe_figure(figure))))

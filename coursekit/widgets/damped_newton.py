@@ -30,7 +30,15 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from .. import second_order
 from ..landscapes import Himmelblau
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import (
+    Rendered,
+    WidgetView,
+    lecture_style,
+    legend_below,
+    legend_strip,
+    log_slider,
+    shared_view,
+)
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"damping": (1e-4, 1e2)}
@@ -112,15 +120,18 @@ class DampedNewtonView(WidgetView):
     ``update`` moves the path, its end points and the current-λ markers, and retitles."""
 
     def __init__(self) -> None:
-        fig = Figure(figsize=(10, 4.2), layout="none")  # fixed margins: no layout engine
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
+        # laid out once on the first render (constrained), then fixed: see WidgetView
+        fig = Figure(figsize=(10, 6.6 if lecture_style() else 5.0), layout="constrained")
         super().__init__(fig)
-        self.ax, self.ax_rho = fig.subplots(1, 2, width_ratios=(1.1, 1))
-        self._build_path(self.ax)
-        self._build_factors(self.ax_rho)
+        (self.ax, self.ax_rho), holders = legend_strip(fig, 2, width_ratios=(1.1, 1))
+        self._build_path(self.ax, holders[0])
+        self._build_factors(self.ax_rho, holders[1])
         self.canvas.dynamic = [self.path, self.start, self.end, self.ax.title, self.current]
 
-    def _build_path(self, ax) -> None:
+    def widest_texts(self) -> dict:
+        return {self.ax.title: "λ = 0.0001: diverged at step 60"}
+
+    def _build_path(self, ax, holder) -> None:
         X, Y, Z, levels = _contour_grid()
         ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
         markers = {"minimum": ("o", "tab:green"), "maximum": ("^", "tab:red"),
@@ -136,9 +147,10 @@ class DampedNewtonView(WidgetView):
         ax.set(xlim=_F.bounds[0], ylim=_F.bounds[1], xlabel="x₁", ylabel="x₂",
                aspect="equal")
         ax.set_title(" ", y=TITLE_Y)
-        ax.legend(loc="lower left", fontsize="small")
+        handles, labels = ax.get_legend_handles_labels()
+        legend_below(holder, handles, labels, ncols=3)
 
-    def _build_factors(self, ax) -> None:
+    def _build_factors(self, ax, holder) -> None:
         grid = np.geomspace(*SLIDER_RANGES["damping"], 200)
         factors = saddle_factors(grid)
         h_minus, h_plus = np.linalg.eigvalsh(_F.hessian(_SADDLE))
@@ -149,7 +161,7 @@ class DampedNewtonView(WidgetView):
         ax.axvline(threshold, color="black", ls="--", lw=1, label=f"λ* = {threshold:.2f}")
         self.current = ax.plot([], [], "o", color="tab:orange", label="current λ",
                                clip_on=False)[0]  # on the edge at the slider's ends: whole
-        ax.set(xlabel="damping λ", ylabel="error factor per step at the saddle",
+        ax.set(xlabel="damping λ", ylabel="error factor per step",
                xlim=SLIDER_RANGES["damping"], ylim=(1e-7, 1e2))
         ax.set_title("saddle attracts where both factors < 1", y=TITLE_Y)
         # Fixed ticks without mathtext: log axes' automatic minor ticks dominate redraw time.
@@ -158,7 +170,8 @@ class DampedNewtonView(WidgetView):
             axis.set_major_locator(FixedLocator(ticks))
             axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
             axis.set_minor_locator(NullLocator())
-        ax.legend(loc="lower right", fontsize="small")
+        handles, labels = ax.get_legend_handles_labels()
+        legend_below(holder, handles, labels, ncols=2)
 
     def update(self, damping: float = 1e-4) -> dict:
         """Redraw for damping λ = ``damping``; returns ``render``'s ``info``."""

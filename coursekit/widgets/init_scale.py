@@ -37,7 +37,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from threadpoolctl import threadpool_limits
 
 from .. import nn
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import Rendered, WidgetView, lecture_style, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"scale": (0.05, 20.0), "depth": (1, 50)}
@@ -167,7 +167,7 @@ class InitScaleView(WidgetView):
 
     def __init__(self) -> None:
         # laid out once, with the widest labels in place, then frozen (WidgetView fixes it)
-        fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+        fig = Figure(figsize=(9.0, 5.0 if lecture_style() else 3.6), layout="constrained")
         self.canvas = FigureCanvasAgg(fig)
         self.ax_f, self.ax_b = fig.subplots(1, 2, sharey=True)
         self.ax_f.set_yscale("log")

@@ -28,7 +28,15 @@ from matplotlib.patheffects import withStroke
 from .. import quadratic as q
 from ..landscapes import Quadratic
 from ..optim import SGD, run
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import (
+    Rendered,
+    WidgetView,
+    lecture_style,
+    legend_below,
+    legend_strip,
+    log_slider,
+    shared_view,
+)
 from .base import explorer as base_explorer
 from .ravine import START, TITLE_Y, PathPanel, format_rate, level_sets, log_ticks
 
@@ -126,34 +134,38 @@ class MomentumView(WidgetView):
     """Path, loss and rate-map panels drawn once; ``update`` moves what α and β change."""
 
     def __init__(self) -> None:
-        fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: no layout engine
-        fig.subplots_adjust(left=0.04, right=0.97, bottom=0.12, top=0.92, wspace=0.28)
+        # laid out once on the first render (constrained), then fixed: see WidgetView
+        self.lecture = lecture_style()
+        fig = Figure(figsize=(13, 7.0 if self.lecture else 5.0), layout="constrained")
         super().__init__(fig)
-        self.ax_path, self.ax_loss, self.ax_map = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.25))
+        (self.ax_path, self.ax_loss, self.ax_map), holders = legend_strip(
+            fig, 3, width_ratios=(1.0, 1.1, 1.25))
         self.path = PathPanel(self.ax_path, ({"color": "0.35", "lw": 1.2, "ms": 3},
                                              {"color": "tab:orange", "lw": 1.2, "ms": 3}),
                               eigen_axes=False)
-        self.path_legend = self.ax_path.legend(self.path.paths, ["GD, same α", " "],
-                                               loc="lower right", fontsize="small")
-        self._build_losses(self.ax_loss)
-        self._build_map(self.ax_map)
+        self.path_legend = legend_below(holders[0], self.path.paths, ["GD, same α", " "],
+                                        ncols=2)
+        self._build_losses(self.ax_loss, holders[1])
+        self._build_map(self.ax_map, holders[2])
         self.canvas.dynamic = [*self.path.artists, *self.losses, self.envelope, self.rates,
                                self.current]
         self._static = None
 
-    def _build_losses(self, ax) -> None:
+    def widest_texts(self) -> dict:
+        return {self.ax_path.title: "α = 0.001, β = 0.999:\ndiverges at step 120"}
+
+    def _build_losses(self, ax, holder) -> None:
         self.losses = [ax.plot([], [], color=color)[0] for color in ("0.35", "tab:orange")]
         self.envelope = ax.plot([], [], "--", color="tab:orange", lw=1)[0]
-        ax.set(yscale="log", ylim=LOSS_LIMITS, xlabel="step k", ylabel="E(θ_k) − E*")
+        ax.set(yscale="log", ylim=LOSS_LIMITS, xlabel="step k", ylabel="E(θₖ) − E*")
         ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         log_ticks(ax.yaxis, -15, 10, every=5)
-        self.loss_legend = ax.legend([*self.losses, self.envelope],
-                                     ["GD, same α", " ", "E₀·ρ²ᵏ (closed form)"],
-                                     loc="lower left", fontsize="small")
+        self.loss_legend = legend_below(holder, [*self.losses, self.envelope],
+                                        ["GD, same α", " ", "E₀·ρ²ᵏ (closed form)"], ncols=2)
         self.rates = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right", va="top",
                              fontsize="small")
 
-    def _build_map(self, ax) -> None:
+    def _build_map(self, ax, holder) -> None:
         log_lr = np.log10(SLIDER_RANGES["lr"])
         extent = (*log_lr, *SLIDER_RANGES["beta"])
         self.image = ax.imshow(np.full((2, 2), np.nan), origin="lower", extent=extent,
@@ -175,7 +187,8 @@ class MomentumView(WidgetView):
                ylabel="momentum β")
         ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         ax.grid(False)
-        self.map_legend = ax.legend(loc="lower left", fontsize="small")
+        handles = [self.best_beta, self.boundary, self.star, self.current]
+        self.map_legend = legend_below(holder, handles, [h.get_label() for h in handles], ncols=2)
 
     def _set_static(self, kappa: float, nesterov: bool, steps: int, info: dict) -> None:
         """Everything that depends on κ, the toggle and the number of steps only."""
@@ -183,8 +196,8 @@ class MomentumView(WidgetView):
         self.path_legend.get_texts()[1].set_text(method)
         self.loss_legend.get_texts()[1].set_text(method)
         self.ax_loss.set_xlim(0, steps)
-        self.ax_loss.title.set_text(f"best heavy ball (Polyak): rate {info['optimal_rate']:.4g}\n"
-                                    f"(best GD {q.optimal_gd_rate(kappa):.4g})")
+        self.ax_loss.title.set_text(f"best rate, heavy ball: {info['optimal_rate']:.4g}\n"
+                                    f"best rate, GD: {q.optimal_gd_rate(kappa):.4g}")
         log_lr, betas, rates = rate_map(kappa, nesterov)
         image, best, boundary = _map_layers(kappa, nesterov)
         self.image.set_data(image)
@@ -196,7 +209,8 @@ class MomentumView(WidgetView):
             i, j = np.unravel_index(np.argmin(rates), rates.shape)
             star, name = (10.0 ** log_lr[j], betas[i]), "best on this map"
         self.star.set_data([np.log10(star[0])], [star[1]])
-        self.map_legend.get_texts()[2].set_text(f"{name}:\nα={star[0]:.3g}, β={star[1]:.3g}")
+        sep = " " if self.lecture else "\n"  # the lecture style's one column has room
+        self.map_legend.get_texts()[2].set_text(f"{name}:{sep}α={star[0]:.3g}, β={star[1]:.3g}")
         self.ax_map.title.set_text(f"{method}:\nconvergence rate over (α, β)")
 
     def update(self, lr: float = 1.0, beta: float = 0.6, nesterov: bool = False,

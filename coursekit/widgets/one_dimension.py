@@ -34,7 +34,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from ..landscapes import DoubleWell, Function1D, LogCosh, Parabola
 from ..optim import SGD, run
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import Rendered, WidgetView, lecture_style, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-3, 10.0), "c": (0.1, 10.0)}
@@ -148,7 +148,8 @@ class OneDimensionView(WidgetView):
 
     def __init__(self) -> None:
         # A fixed layout: constrained layout would double the time of every slider move.
-        fig = Figure(figsize=(10, 3.8), layout="none")
+        # taller in the lecture style: the trace's log wings need room for their tick labels
+        fig = Figure(figsize=(10, 5.4 if lecture_style() else 3.8), layout="none")
         super().__init__(fig)
         self.ax_f, self.ax_k = fig.subplots(1, 2, gridspec_kw={
             "left": 0.07, "right": 0.98, "bottom": 0.13, "top": 0.86, "wspace": 0.22})

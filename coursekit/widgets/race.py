@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -39,7 +40,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from .. import optim
 from ..landscapes import Beale, Landscape, Quadratic, Rosenbrock, Saddle, rotation
 from ..optim import Trajectory, run
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import Rendered, WidgetView, lecture_style, log_slider, shared_view
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {
@@ -124,8 +125,12 @@ def _builders() -> dict[str, tuple[tuple[str, ...], Callable[..., optim.Optimize
 OPTIMIZERS: tuple[str, ...] = ("GD", "momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta",
                                "Adam", "AMSGrad", "NAdam")
 DEFAULT_PICK: tuple[str, ...] = ("GD", "momentum", "RMSprop", "Adam")
-COLORS = dict(zip(OPTIMIZERS, ("0.3", "tab:orange", "tab:brown", "tab:purple", "tab:green",
-                               "tab:olive", "tab:red", "tab:pink", "tab:cyan"), strict=True))
+# Okabe–Ito colours (plot.OKABE_ITO), one per family, and a dash pattern telling relatives
+# apart: no two racers differ by colour alone, nor by colours a red-green reader confuses.
+COLORS = dict(zip(OPTIMIZERS, ("#000000", "#E69F00", "#E69F00", "#56B4E9", "#009E73",
+                               "#0072B2", "#D55E00", "#D55E00", "#CC79A7"), strict=True))
+LINESTYLES = dict(zip(OPTIMIZERS, ("-", "-", "--", "-", "-", "--", "-", "--", "-"),
+                      strict=True))
 LOSS_FLOOR = 1e-8
 
 
@@ -271,17 +276,24 @@ class RaceView(WidgetView):
 
     def __init__(self) -> None:
         # A fixed layout: a layout engine would redo its work on every slider move.
-        fig = Figure(figsize=(12.0, 4.4), layout="none")
+        # Room, in inches, for the tick labels and axis label below the panels and for a
+        # title of three lines above them (every racer escaping wraps to three).
+        height = 6.0 if lecture_style() else 4.4
+        em = mpl.rcParams["font.size"] / 72
+        bottom, top = 3.2 * em / height, 1.0 - (3 * 1.3 * em + 0.1) / height
+        fig = Figure(figsize=(12.0, height), layout="none")
         super().__init__(fig)
-        self.ax = fig.add_axes((0.05, 0.11, 0.36, 0.76))
-        self.ax_loss = fig.add_axes((0.49, 0.11, 0.27, 0.76))
+        self.ax = fig.add_axes((0.05, bottom, 0.36, top - bottom))
+        self.ax_loss = fig.add_axes((0.49, bottom, 0.27, top - bottom))
         self.ax.grid(False)
         self.contours: dict[str, LineCollection] = {}
-        self.paths = {n: self.ax.plot([], [], "-", color=c, lw=1.4)[0] for n, c in COLORS.items()}
+        self.paths = {n: self.ax.plot([], [], LINESTYLES[n], color=c, lw=1.4)[0]
+                      for n, c in COLORS.items()}
         self.ends = {n: self.ax.plot([], [], "o", color=c, ms=6)[0] for n, c in COLORS.items()}
-        self.curves = {n: self.ax_loss.plot([], [], color=c, lw=1.4)[0]
+        self.curves = {n: self.ax_loss.plot([], [], LINESTYLES[n], color=c, lw=1.4)[0]
                        for n, c in COLORS.items()}
-        self.crosses = {n: self.ax_loss.plot([], [], "x", color=c, ms=8)[0]
+        # a divergence at step 0 puts its cross on the left edge: drawn whole
+        self.crosses = {n: self.ax_loss.plot([], [], "x", color=c, ms=8, clip_on=False)[0]
                         for n, c in COLORS.items()}
         self.start = self.ax.plot([], [], "o", mfc="none", color="black", ms=8)[0]
         self.stars = self.ax.plot([], [], "*", color="gold", mec="black", ms=13)[0]
@@ -321,7 +333,9 @@ class RaceView(WidgetView):
             k = np.arange(len(y))
             self.curves[name].set_data(k, y)
             stopped = path.diverged is not None
-            self.crosses[name].set_data(k[-1:] if stopped else [], y[-1:] if stopped else [])
+            low, high = self.ax_loss.get_ylim()  # the cross is unclipped: kept in the view
+            self.crosses[name].set_data(k[-1:] if stopped else [],
+                                        np.clip(y[-1:], low, high) if stopped else [])
         if self.canvas.static_key != self._legend_key:
             self._legend(paths, track)
         self.title.set_text(info["title"])

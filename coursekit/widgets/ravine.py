@@ -28,7 +28,15 @@ from matplotlib.ticker import NullLocator
 from .. import quadratic as q
 from ..landscapes import Quadratic
 from ..optim import SGD, run
-from .base import Rendered, WidgetView, log_slider, shared_view
+from .base import (
+    Rendered,
+    WidgetView,
+    lecture_style,
+    legend_below,
+    legend_strip,
+    log_slider,
+    shared_view,
+)
 from .base import explorer as base_explorer
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {
@@ -137,28 +145,34 @@ class RavineView(WidgetView):
     markers and the best-α line, and rewrites two titles."""
 
     def __init__(self) -> None:
-        fig = Figure(figsize=(13, 4.2), layout="none")  # fixed margins: no layout engine
-        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.12, top=0.92, wspace=0.25)
+        # laid out once on the first render (constrained), then fixed: see WidgetView
+        fig = Figure(figsize=(13, 7.0 if lecture_style() else 5.0), layout="constrained")
         super().__init__(fig)
-        self.ax_path, self.ax_err, self.ax_factor = fig.subplots(1, 3, width_ratios=(1.0, 1.1, 1.1))
+        (self.ax_path, self.ax_err, self.ax_factor), holders = legend_strip(
+            fig, 3, width_ratios=(1.0, 1.1, 1.1))
+        holders[0].remove()  # the path panel has no legend
         self.path = PathPanel(self.ax_path)
-        self._build_errors(self.ax_err)
-        self._build_factors(self.ax_factor)
+        self._build_errors(self.ax_err, holders[1])
+        self._build_factors(self.ax_factor, holders[2])
         self.canvas.dynamic = [*self.path.artists, *self.closed, *self.measured, self.slow_curve,
                                *self.markers, self.best_line, self.current_line,
                                self.ax_factor.title]
 
-    def _build_errors(self, ax) -> None:
+    def widest_texts(self) -> dict:
+        return {self.ax_path.title: "α = 0.001, κ = 1e+04:\ndiverges at step 50",
+                self.ax_factor.title: "rate max|1 − αλ| = 1 − 1e-07"}
+
+    def _build_errors(self, ax, holder) -> None:
         self.closed = [ax.plot([], [], "--", color=COLORS[n], lw=1)[0] for n in COLORS]
         self.measured = [ax.plot([], [], "o", color=COLORS[n], ms=3)[0] for n in COLORS]
         ax.set(yscale="log", ylim=ERROR_LIMITS, xlabel="step k", ylabel="|error along eigenvector|")
         ax.set_title("per-eigendirection error (dashed: closed form)", fontsize="medium",
                      y=TITLE_Y)
         log_ticks(ax.yaxis, -15, 5, every=5)
-        ax.legend(self.measured, ["slow: λmin = 1/κ", f"fast: λmax = {LAMBDA_MAX:g}"],
-                  loc="lower left", fontsize="small")
+        legend_below(holder, self.measured, ["slow: λmin = 1/κ", f"fast: λmax = {LAMBDA_MAX:g}"],
+                     ncols=2)
 
-    def _build_factors(self, ax) -> None:
+    def _build_factors(self, ax, holder) -> None:
         alphas = _alpha_grid()
         stable = 2 / LAMBDA_MAX
         self.slow_curve = ax.plot(alphas, alphas, color=COLORS["slow"],
@@ -178,7 +192,8 @@ class RavineView(WidgetView):
                xlabel="learning rate α", ylabel="error factor per step")
         ax.set_title(" ", fontsize="medium", y=TITLE_Y)
         log_ticks(ax.xaxis, -3, 0)
-        ax.legend(loc="lower left", fontsize="small")
+        handles, labels = ax.get_legend_handles_labels()
+        legend_below(holder, handles, labels, ncols=2)
 
     def update(self, lr: float = 0.5, condition_number: float = 20.0,
                rotation_degrees: float = 30.0, steps: int = STEPS) -> dict:
@@ -247,7 +262,7 @@ class PathPanel:
             shown = np.clip(pts, -3 * WINDOW, 3 * WINDOW)  # a diverging path runs off the edge
             line.set_data(shown[:, 0], shown[:, 1])
         if diverged is not None:
-            title += f" (|θ| > 1e6 at step {diverged})"
+            title += f" at step {diverged}"  # |θ| > 1e6 there
         # Settings on one line, verdict on the next: a fixed two-line height the layout fits
         # once, and no verdict runs off a narrow panel in the lecture style.
         self.ax.title.set_text(title.replace(": ", ":\n", 1))

@@ -591,12 +591,20 @@ FRONTEND_KNOWN = {
 }
 
 
-def check_frontend_accessibility(page, where: str, scope: str | None = None) -> None:
-    """Fail on an unexpected serious/critical violation; xfail when only known ones remain."""
+# On the Voilà page coursekit shows every figure as <img alt> (coursekit present), and no
+# output area scrolls: of the known violations only the slider handles' names remain there.
+VOILA_KNOWN = {k: v for k, v in FRONTEND_KNOWN.items()
+               if k not in ("image-alt", "scrollable-region-focusable")}
+
+
+def check_frontend_accessibility(page, where: str, scope: str | None = None,
+                                 known: dict[str, str] = FRONTEND_KNOWN) -> None:
+    """Fail on an unexpected serious/critical violation; xfail when only ``known`` ones
+    remain."""
     import pytest
 
     violations = axe_violations(page, scope=scope)
-    unknown = [v for v in violations if v["id"] not in FRONTEND_KNOWN]
+    unknown = [v for v in violations if v["id"] not in known]
     assert not unknown, f"{where}: " + format_violations(unknown)
     if violations:
         pytest.xfail(f"{where}: known front-end violations: " + format_violations(violations))
