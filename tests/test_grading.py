@@ -323,6 +323,21 @@ def test_coursekit_answers_of_the_hostile_cases_would_pass_without_the_sandbox(
                    for q in questions), format_table(result)
 
 
+def test_training_on_the_test_images_would_pass_without_the_held_out_sandbox(
+        monkeypatch, tmp_path):
+    """hostile_held_out.toml's `train` fits only the test images it finds; it scores 0 on the
+    capstone in the sandbox only because the sandbox holds no test image: unsandboxed (the
+    real digits file) it gets full marks."""
+    import coursekit.grading.grade as grade
+
+    monkeypatch.setattr(grade, "sandbox_problem", lambda: "bwrap not found")
+    case = next(c for c in HOSTILE if c["name"] == "trains_on_the_test_images")
+    path = tmp_path / f"{case['assignment']}-{case['name']}.ipynb"
+    nbformat.write(make_submission(case["assignment"], case["cells"]), path)
+    result = grade_notebook(path, ASSIGNMENTS, unsafe=True)
+    assert (result.score, result.max_score) == (case["max_score"],) * 2, format_table(result)
+
+
 def test_hostile_submissions_change_nothing_outside_their_sandbox(graded):
     assert graded["after"] == graded["before"]  # solutions, exercises, the grader
     for path, digest, mtime in graded["files"].values():

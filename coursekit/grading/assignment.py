@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import forbid
+from . import forbid, heldout
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
@@ -74,6 +74,8 @@ class Assignment:
     forbidden_imports : packages the sandbox makes unimportable and coursekit modules it
         replaces by stubs (notebook metadata ``coursekit.forbidden_imports``, e.g.
         ``["torch", "coursekit.optim"]``; see :mod:`coursekit.grading.forbid`)
+    held_out : datasets whose held-out rows the sandbox does not contain (notebook metadata
+        ``coursekit.held_out``, e.g. ``["digits"]``; see :mod:`coursekit.grading.heldout`)
     sha256 : the solution notebook's digest (a changed solution means regrading)
     """
 
@@ -85,6 +87,7 @@ class Assignment:
     questions: list[Question] = field(default_factory=list)
     readonly_ids: set[str] = field(default_factory=set)
     forbidden_imports: list[str] = field(default_factory=list)
+    held_out: list[str] = field(default_factory=list)
     sha256: str = ""
 
     @property
@@ -111,7 +114,13 @@ def load_assignment(path: Path) -> Assignment:
                 forbid.module_files(name)
             except ValueError as exc:
                 raise ValueError(f"{path.name}: {exc}") from None
+    held_out = nb.metadata.get("coursekit", {}).get("held_out", [])
+    try:
+        heldout.check_names(held_out)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
     assignment = Assignment(name=path.stem, path=path, forbidden_imports=forbidden,
+                            held_out=held_out,
                             sha256=hashlib.sha256(data).hexdigest())
     current: list[LockedCell] = assignment.preamble
     answer: str | None = None

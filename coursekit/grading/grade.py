@@ -281,7 +281,7 @@ def _score(chunks: list[Chunk], run: RunResult, ref: Reference, limits: Limits,
 
 
 def _record(chunks: list[Chunk], limits: Limits, name: str, text: str, sandboxed: bool,
-            forbidden: list[str], restarts: int = 2) -> RunResult:
+            forbidden: list[str], held_out: list[str] = (), restarts: int = 2) -> RunResult:
     """Run the student's plan (step 3). If the process dies in a chunk (os._exit, a crash,
     the memory limit) the chunk is marked ``"died"`` and a fresh sandbox replays the student's
     cells that had finished, then runs the rest — at most ``restarts`` times, within the
@@ -294,7 +294,7 @@ def _record(chunks: list[Chunk], limits: Limits, name: str, text: str, sandboxed
         part = [chunks[i] for i in todo]
         run = run_job(_job(part, "record", replace(limits, wall_seconds=budget), name, text),
                       replace(limits, wall_seconds=budget), sandboxed=sandboxed,
-                      forbidden=forbidden)
+                      forbidden=forbidden, held_out=held_out)
         finished = {}
         for line in run.lines:
             if type(line.get("chunk")) is int and 0 <= line["chunk"] < len(todo):
@@ -370,7 +370,8 @@ def grade_notebook(path: Path | str, assignments: dict[str, Assignment], *,
     else:
         ref = reference(chosen, limits, sandboxed=sandboxed)
         chunks = plan(nb, chosen, strip=True)
-        run = _record(chunks, limits, path.name, text, sandboxed, chosen.forbidden_imports)
+        run = _record(chunks, limits, path.name, text, sandboxed, chosen.forbidden_imports,
+                      chosen.held_out)
         result.questions = _score(chunks, run, ref, limits, chosen)
     if not sandboxed:
         for q in result.questions:

@@ -10,7 +10,9 @@ Inside the sandbox the runner (:mod:`coursekit.grading.runner`) sees
   and the PID namespace take every process it started down with it), no setuid binaries;
 - packages the exercise forbids replaced by an empty directory whose ``__init__.py`` raises
   ImportError; coursekit modules it forbids (``coursekit.optim``) replaced file by file by
-  stubs whose every name raises ImportError when used (:mod:`coursekit.grading.forbid`).
+  stubs whose every name raises ImportError when used (:mod:`coursekit.grading.forbid`);
+- held-out data the exercise declares (``"digits"``) replaced by a copy without the held-out
+  rows, bind-mounted over the real file (:mod:`coursekit.grading.heldout`).
 
 Resource limits (:class:`Limits`) are set with ``prlimit`` on the sandbox (address space, CPU
 seconds, processes, file size), the size of ``/tmp``, a wall-clock limit per submission
@@ -37,7 +39,7 @@ from pathlib import Path
 
 import coursekit
 
-from . import forbid
+from . import forbid, heldout
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) on Linux with "
                 "unprivileged user namespaces, or pass --unsafe-no-sandbox to grade without one "
@@ -116,8 +118,21 @@ def _python_roots() -> list[str]:
     return sorted({*map(str, roots), sys.prefix, sys.base_prefix})
 
 
+def _inside_roots(path: Path) -> list[str]:
+    """Every path at which the sandbox shows the host file ``path`` (a root may be mounted
+    under two names, as the interpreter knows it and resolved)."""
+    real = path.resolve()
+    found = [str(Path(root) / real.relative_to(Path(root).resolve()))
+             for root in _python_roots() if real.is_relative_to(Path(root).resolve())]
+    if not found:
+        raise RuntimeError(f"cannot hide {path} in the sandbox: it is outside the "
+                           "interpreter's directories")
+    return sorted(set(found))
+
+
 def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64,
-                stubs: dict[Path, Path] | None = None) -> list[str]:
+                stubs: dict[Path, Path] | None = None,
+                masks: dict[Path, Path] | None = None) -> list[str]:
     args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     if os.getuid() == 0:
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -154,6 +169,10 @@ def _bwrap_args(forbidden: list[Path], blocker: Path | None, tmp_mb: int = 64,
             args += ["--tmpfs", f"{_PACKAGE_MOUNT}/coursekit/{cache.relative_to(package)}"]
     for source, stub in (stubs or {}).items():
         args += ["--ro-bind", str(stub), inside[source]]
+    # Held-out data: the copy without the held-out rows over every view of the real file.
+    for real, copy in (masks or {}).items():
+        for inside_path in _inside_roots(real):
+            args += ["--ro-bind", str(copy), inside_path]
     for directory in forbidden:
         args += ["--tmpfs", str(directory)]
         if blocker is not None:
@@ -185,9 +204,10 @@ def _reader(stream, limit: int, out: list, flags: dict) -> None:
 
 
 def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
-            forbidden: list[str] = ()) -> RunResult:
+            forbidden: list[str] = (), held_out: list[str] = ()) -> RunResult:
     """Run the runner on ``job`` (see :mod:`coursekit.grading.runner`) in a fresh sandbox, or,
-    when not ``sandboxed``, in a plain child process with the same limits."""
+    when not ``sandboxed``, in a plain child process with the same limits (and then nothing is
+    forbidden or held out)."""
     start = time.monotonic()
     read_fd, write_fd = os.pipe()
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as scratch:
@@ -197,6 +217,11 @@ def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
         for i, (source, text) in enumerate(forbid.stubs(list(forbidden)).items()):
             stubs[source] = Path(scratch) / f"stub{i}.py"
             stubs[source].write_text(text, encoding="utf-8")
+        masks = {}
+        if sandboxed:
+            for i, (real, data) in enumerate(heldout.masked_files(list(held_out)).items()):
+                masks[real] = Path(scratch) / f"held_out{i}{''.join(real.suffixes)}"
+                masks[real].write_bytes(data)
         # COURSEKIT_SANDBOX_TAG labels the sandbox's command line (tests find their own).
         tag = [os.environ["COURSEKIT_SANDBOX_TAG"]] if os.environ.get("COURSEKIT_SANDBOX_TAG") \
             else []
@@ -205,7 +230,7 @@ def run_job(job: dict, limits: Limits, *, sandboxed: bool = True,
                    sandboxed=sandboxed)
         if sandboxed:
             command = _prlimit(limits) + _bwrap_args(forbidden_dirs(list(forbidden)), blocker,
-                                                     limits.tmp_mb, stubs) + ["--"] + runner
+                                                     limits.tmp_mb, stubs, masks) + ["--"] + runner
             env = None
         else:
             command = _prlimit(limits) + runner
