@@ -113,7 +113,10 @@ def test_present_hands_the_lecture_style_to_voila_kernels(monkeypatch, notebooks
     from voila.app import Voila
 
     launched = {}
-    monkeypatch.setenv("COURSEKIT_STYLE", "notebook")  # restored after the test
+    # Both restored after the test: a later notebook run by this worker (nbval) must not
+    # inherit the lecture style or HTML figures.
+    monkeypatch.setenv("COURSEKIT_STYLE", "notebook")
+    monkeypatch.setenv(plot.FIGURE_HTML, "0")
     monkeypatch.setattr(Voila, "launch_instance",
                         classmethod(lambda cls, argv=None: launched.update(argv=argv)))
     assert present("12", port=9000, open_browser=False, notebooks=notebooks) == 0
@@ -122,6 +125,7 @@ def test_present_hands_the_lecture_style_to_voila_kernels(monkeypatch, notebooks
     import os
 
     assert os.environ["COURSEKIT_STYLE"] == "lecture"
+    assert os.environ[plot.FIGURE_HTML] == "1"
     with mpl.rc_context():
         plot.use_style("notebook")
         assert mpl.rcParams["font.size"] == plot.STYLES["lecture"]["font.size"]
