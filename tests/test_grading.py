@@ -53,11 +53,17 @@ from coursekit.grading.testcode import for_sandbox, split_test
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 CASES = Path(__file__).parent / "grading_cases"
-# One file of wrong answers per group of exercises (wrong_answers*.toml), read in name order.
-WRONG = [case for path in sorted(CASES.glob("wrong_answers*.toml"))
-         for case in tomllib.loads(path.read_text())["wrong"]]
-HOSTILE = [case for path in sorted(CASES.glob("hostile*.toml"))
-           for case in tomllib.loads(path.read_text())["submission"]]
+
+
+def read_cases(stem: str, table: str) -> list[dict]:
+    """The ``table`` entries of every grading_cases/<stem>*.toml (one file per group of
+    exercises), in file-name order."""
+    return [case for path in sorted(CASES.glob(f"{stem}*.toml"))
+            for case in tomllib.loads(path.read_text())[table]]
+
+
+WRONG = read_cases("wrong_answers", "wrong")
+HOSTILE = read_cases("hostile", "submission")
 ASSIGNMENTS = load_assignments(SOLUTIONS)
 TOKEN = "coursekit-hostile-survivor-7f3a"
 # Labels this process's sandboxes: other graders may run on the same machine.
