@@ -98,12 +98,13 @@ def _digits_test_set() -> tuple[np.ndarray, np.ndarray]:
 DIGITS_NETWORK = (("W1", (64, 32)), ("b1", (32,)), ("W2", (32, 10)), ("b2", (10,)))
 
 
-def digits_test_accuracy(weights: np.ndarray) -> np.float64:
-    """The held-out accuracy on digits (``load_digits()``'s test split) of exercise 13's
-    network whose parameters are ``weights``: W1, b1, W2, b2 raveled and concatenated
-    (:data:`DIGITS_NETWORK`); NaN for any other size or non-finite weights. The grader
-    computes it from the trained weights, so no number the student's process computes
-    enters the accuracy."""
+#: A renaming of the ten digit classes (class c is called DIGITS_RELABELING[c]). A ``train``
+#: that learns from the labels it is given does as well on the renamed classes; weights that
+#: came from elsewhere (pasted in, or kept from an earlier call) score about 10 % on them.
+DIGITS_RELABELING = (3, 8, 5, 0, 9, 1, 7, 4, 2, 6)
+
+
+def _digits_test_accuracy(weights: np.ndarray, relabeling: tuple[int, ...]) -> np.float64:
     sizes = [math.prod(shape) for _, shape in DIGITS_NETWORK]
     if weights.shape != (sum(sizes),) or not np.all(np.isfinite(weights)):
         return np.float64(np.nan)
@@ -112,7 +113,22 @@ def digits_test_accuracy(weights: np.ndarray) -> np.float64:
                                                                strict=True))
     X, y = _digits_test_set()
     predictions = np.argmax(np.maximum(X @ W1 + b1, 0) @ W2 + b2, axis=1)
-    return np.float64(np.mean(predictions == y))
+    return np.float64(np.mean(predictions == np.asarray(relabeling)[y]))
+
+
+def digits_test_accuracy(weights: np.ndarray) -> np.float64:
+    """The held-out accuracy on digits (``load_digits()``'s test split) of exercise 13's
+    network whose parameters are ``weights``: W1, b1, W2, b2 raveled and concatenated
+    (:data:`DIGITS_NETWORK`); NaN for any other size or non-finite weights. The grader
+    computes it from the trained weights, so no number the student's process computes
+    enters the accuracy."""
+    return _digits_test_accuracy(weights, tuple(range(10)))
+
+
+def digits_test_accuracy_relabeled(weights: np.ndarray) -> np.float64:
+    """``digits_test_accuracy`` against the renamed classes (:data:`DIGITS_RELABELING`): the
+    test image of class c counts as correct when the network predicts DIGITS_RELABELING[c]."""
+    return _digits_test_accuracy(weights, DIGITS_RELABELING)
 
 
 # Properties of a student's raw answer, computed here in the grader rather than by test code
@@ -125,6 +141,7 @@ ARRAY_PROPERTIES = {
     "max_abs": lambda a: np.float64(np.max(np.abs(a))),
     "first_equals_second": lambda a: np.float64(a.shape[0] == 2 and np.array_equal(a[0], a[1])),
     "digits_test_accuracy": digits_test_accuracy,
+    "digits_test_accuracy_relabeled": digits_test_accuracy_relabeled,
 }
 VALUE_PROPERTIES = {
     "lengths": lambda v: [len(part) for part in v],
