@@ -146,3 +146,38 @@ def test_figures_are_shown_as_img_with_alt_only_when_presenting(presenting, monk
     png = data["image/png"]
     assert base64.b64decode(match.group(1)) == (png if isinstance(png, bytes)
                                                 else base64.b64decode(png))
+
+
+def lesson_cell_colours() -> list[tuple[str, list[str]]]:
+    """(lesson and cell, the distinct colours the cell's code names) for every lesson cell
+    naming two or more: ``color="tab:red"``, ``c="0.5"``, or a bare ``"tab:blue"`` in a
+    list of colours. Lines drawn from the style's cycle are checked by the test above."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+    from matplotlib.colors import is_color_like
+
+    named = re.compile(r"""\b(?:color|c)\s*=\s*["']([^"']+)["']|["'](tab:[a-z]+)["']""")
+    cells = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            found = {a or b for a, b in named.findall(cell.source)}
+            colours = sorted(c for c in found if is_color_like(c) and c != "none")
+            if len(colours) >= 2:
+                cells.append((f"{path.stem} cell {i}", colours))
+    return cells
+
+
+def test_lesson_figures_colours_are_told_apart_with_protanopia_and_deuteranopia():
+    import itertools
+
+    cells = lesson_cell_colours()
+    assert len(cells) >= 10  # the lessons do name their colours: the scan finds them
+    for where, colours in cells:
+        for a, b in itertools.combinations(colours, 2):
+            for vision in plot.COLOUR_VISION:
+                delta = plot.colour_difference(a, b, vision)
+                assert delta >= 15, f"{where}: {a} and {b} alike with {vision}: ΔE {delta:.1f}"
