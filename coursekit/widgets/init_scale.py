@@ -174,7 +174,9 @@ class InitScaleView(WidgetView):
         self.curves, self.laws = [], []
         for ax in (self.ax_f, self.ax_b):
             self.curves.append(ax.plot([], [], "o-", ms=3)[0])
-            self.laws.append(ax.plot([], [], "--", color="gray", lw=1)[0])
+            # the power law: dark and, on a projector, thick enough for its dashes to show
+            self.laws.append(ax.plot([], [], "--", color="0.3",
+                                     lw=0.6 * mpl.rcParams["lines.linewidth"])[0])
             ax.set_title("gradients $\\partial L/\\partial a_\\ell$: exploding", y=TITLE_Y)
             ax.set_xlabel("layer $\\ell$")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
