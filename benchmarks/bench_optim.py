@@ -4,6 +4,9 @@
 function doing the same update (``plain_adam``; target <= 1.5: the per-step overhead); 3. the
 ~85k parameters of the digits MLP 64-256-256-10 (six arrays), one thread on each side (target
 <= 1.0 for SGD momentum and Adam). Last, the line count of each optimizer's update rule.
+``--sections floor`` times what bare numpy reaches at 10M on this machine: the SGD-momentum
+and Adam updates as plain functions (no optimizer, no checks) run over the same cache-sized
+slices in the same threads, against torch; ours over that floor is the cost of the plumbing.
 
 For each optimizer, ``step`` is timed on the same data laid out as one array and as a list of
 100 arrays, against torch.optim with its default implementation on CPU (``foreach=None``: the
@@ -113,6 +116,8 @@ def main() -> None:
         mlp_steps(args.runs)
     if "rules" in sections:
         rule_lengths()
+    if "floor" in sections:
+        numpy_floor(args.size, max(args.runs, 7))
     if "large" not in sections:
         return
     if args.runs < 7:
@@ -234,6 +239,62 @@ def mlp_steps(runs: int, n: int = 200) -> None:
     finally:
         optim_base.THREADS = threads
         torch.set_num_threads(torch_threads)
+
+
+def plain_sgd_momentum(x, g, b, k, lr=1e-3, momentum=0.9) -> None:
+    """torch's SGD(momentum) step as a bare numpy function (k > 1)."""
+    b *= momentum
+    b += g
+    x -= lr * b
+
+
+def plain_in_slices(plain, arrays: list[np.ndarray], k: int, pool, threads: int) -> None:
+    """``plain(*slices, k)`` over CHUNK_BYTES slices of ``arrays`` (x, g, state…), the slices
+    split into ``threads`` contiguous runs, the first run in the calling thread."""
+    size, chunk = arrays[0].size, optim_base.CHUNK_BYTES // arrays[0].itemsize
+    cuts = [size * i // threads for i in range(threads + 1)]
+
+    def run(a: int, b: int) -> None:
+        for start in range(a, b, chunk):
+            end = min(start + chunk, b)
+            plain(*(array[start:end] for array in arrays), k)
+
+    futures = [pool.submit(run, cuts[i], cuts[i + 1]) for i in range(1, threads)]
+    run(cuts[0], cuts[1])
+    for future in futures:
+        future.result()
+
+
+def numpy_floor(size: int, runs: int) -> None:
+    """The plain functions over the same slices in the same threads, beside our optimizers
+    and torch, interleaved: what numpy itself reaches on this machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = optim_base.THREADS
+    pool = ThreadPoolExecutor(max_workers=max(threads - 1, 1))
+    for label, name, plain, kwargs, buffers in (
+            ("SGD momentum", "SGD", plain_sgd_momentum, dict(lr=1e-3, momentum=0.9), 1),
+            ("Adam", "Adam", plain_adam, dict(lr=1e-3), 2)):  # fmt: skip
+        (x,), (g,) = make_params(size, 1)
+        arrays = [x.copy(), g] + [np.zeros_like(x) for _ in range(buffers)]
+        ours = getattr(optim, name)(**kwargs)
+        t_param = torch.nn.Parameter(torch.from_numpy(x.copy()))
+        t_param.grad = torch.from_numpy(g)
+        theirs = getattr(torch.optim, name)([t_param], **kwargs)
+        plain_t, ours_t, torch_t = Clocks(), Clocks(), Clocks()
+        for k in range(2, runs + 3):
+            with plain_t.timing():
+                plain_in_slices(plain, arrays, k, pool, threads)
+            with ours_t.timing():
+                ours.step(x, g)
+            with torch_t.timing():
+                theirs.step()
+        plain_ms, ours_ms, torch_ms = (statistics.median(c.wall) * 1e3
+                                       for c in (plain_t, ours_t, torch_t))
+        print(f"{size:,} float32, {threads} threads, {label:12s}: plain numpy {plain_ms:5.1f} "
+              f"ms, ours {ours_ms:5.1f} ms, torch {torch_ms:5.1f} ms (medians); plain/torch "
+              f"{plain_ms / torch_ms:.2f}, ours/plain {ours_ms / plain_ms:.2f}")
+    pool.shutdown()
 
 
 def rule_lengths() -> None:
