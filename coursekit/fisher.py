@@ -37,7 +37,7 @@ Since (G ⊗ A)⁻¹ vec(M) = vec(G⁻¹ M A⁻¹), the K-FAC step for the layer
 small inverses instead of one (P, P) one. Damping uses the factored Tikhonov rule with
 Martens & Grosse's π correction: G + (√λ/π) I and A + π√λ I with
 π = √((tr A / dim A) / (tr G / dim G)), so that (G + (√λ/π)I) ⊗ (A + π√λ I) = G ⊗ A + λI +
-√λ (G ⊗ I/π + π I ⊗ A): close to, but not the same as, G ⊗ A + λI.
+√λ (π G ⊗ I + I ⊗ A/π): close to, but not the same as, G ⊗ A + λI.
 """
 
 from __future__ import annotations
