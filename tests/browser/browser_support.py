@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit.present import LABEXTENSIONS
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 # Debian's Chromium; COURSEKIT_CHROMIUM points elsewhere (another distro's path).
@@ -208,7 +210,9 @@ def start_lab(base: Path, notebooks: Iterable[Path], timeout: float = 180.0) -> 
             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
             f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={base / 'workspaces'}"]
+            f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            # coursekit's front-end extension, as `make lab` loads it
+            f"--LabApp.extra_labextensions_path={LABEXTENSIONS}"]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     server = _start(argv, base, jupyter_env(base), root, port, token)
