@@ -35,19 +35,26 @@
     return 0;
   }
 
-  /* The shared module ``name`` as the page uses it: the copy already loaded, else the newest
-   * offered; null when the page shares no such module (Voilà has no cell editors). */
+  /* A promise that gives up (null) after ``ms``: the page must start even if a module hangs. */
+  function within(promise, ms) {
+    return Promise.race([promise, new Promise(resolve => setTimeout(() => resolve(null), ms))]);
+  }
+
+  /* The shared module ``name`` as the page uses it: among the copies offered with a real
+   * version (on the Voilà page, extensions that fail to load leave "undefined" ones behind,
+   * whose getters never work), the one already loaded, else the newest; null when the page
+   * shares no such module (Voilà has no cell editors) or it does not load within 5 s. */
   async function shared(name) {
-    const versions = shareScope[name];
-    if (!versions) return null;
-    const offered = Object.keys(versions).sort(newerFirst);
+    const versions = shareScope[name] ?? {};
+    const offered = Object.keys(versions).filter(v => /^\d+\.\d+/.test(v)).sort(newerFirst);
     const version = offered.find(v => versions[v].loaded) ?? offered[0];
     if (version === undefined) return null;
     try {
-      const factory = await versions[version].get();
+      const factory = await within(Promise.resolve(versions[version].get()), 5000);
+      if (typeof factory !== "function") throw new Error("no module factory within 5 s");
       return factory();
     } catch (error) {
-      console.warn(`${NAME}: cannot load ${name}`, error);
+      console.warn(`${NAME}: cannot load ${name} ${version}`, error);
       return null;
     }
   }
