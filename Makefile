@@ -34,9 +34,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # JupyterLab's root is the course folder (notebooks/ and exercises/ both reachable); it opens
-# the course home.
+# the course home, with coursekit's front-end extension (accessible names for slider handles,
+# editors and figures: coursekit/labextensions/coursekit-a11y).
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) START_HERE.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) START_HERE.ipynb \
+		--LabApp.extra_labextensions_path=$(CURDIR)/coursekit/labextensions
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

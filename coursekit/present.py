@@ -22,6 +22,9 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 DEFAULT_PORT = 8866  # Voilà's usual port
 DEFAULT_CULL_AFTER = 120.0  # seconds a kernel with no page connected stays alive
+# coursekit's front-end extension (accessible names for slider handles and more, issue 19),
+# shipped inside the package; JupyterLab (`make lab`) and Voilà load it from here.
+LABEXTENSIONS = Path(__file__).resolve().parent / "labextensions"
 
 
 def find_lesson(lesson: str, notebooks: Path = NOTEBOOKS) -> Path:
@@ -67,6 +70,7 @@ def voila_argv(notebook: Path, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
     argv = [str(notebook), f"--port={port}", f"--Voila.ip={ip}", "--Voila.port_retries=0",
             f"--Voila.connection_dir_root={runtime}", "--strip_sources=True",
             "--show_tracebacks=True", "--theme=light",
+            f"--VoilaConfiguration.extra_labextensions_path={LABEXTENSIONS}",
             "--VoilaConfiguration.multi_kernel_manager_class="
             "coursekit.present_kernels.ClosedPageKernelManager",
             f"--MappingKernelManager.cull_idle_timeout={int(cull_after)}",

@@ -31,6 +31,8 @@ HOME = "START_HERE.ipynb"
 TOP_FILES = ["README.md", "Makefile", "pyproject.toml", "environment.yml", ".gitignore",
              "conftest.py", HOME]
 FOLDERS = ["notebooks", "exercises", "tests", "benchmarks"]
+# The library's files that are not Python: the front-end extension JupyterLab and Voilà load.
+PACKAGE_DATA = "coursekit/labextensions"
 STUDENT_GRADING = "coursekit.grading.checks"  # imported by the exercises' visible tests
 INSTRUCTOR_MODULES = ["coursekit.release"]
 # Instructor-only text in README.md, cut from the student's copy.
@@ -222,7 +224,9 @@ def write_release(dest: Path, repo: Path = REPO) -> Release:
             shutil.copy2(source, dest / name)
         release.copied.append(name)
     skipped = {f"{m.replace('.', '/')}.py" for m in modules}
-    for path in sorted((repo / "coursekit").rglob("*.py")):
+    library = sorted((repo / "coursekit").rglob("*.py")) + sorted(
+        p for p in (repo / PACKAGE_DATA).rglob("*") if p.is_file())
+    for path in library:
         rel = path.relative_to(repo).as_posix()
         if rel in skipped:
             release.left_out.append(rel)

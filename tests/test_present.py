@@ -9,7 +9,7 @@ import pytest
 
 from coursekit import plot
 from coursekit.cli import build_parser
-from coursekit.present import NOTEBOOKS, find_lesson, present, voila_argv
+from coursekit.present import LABEXTENSIONS, NOTEBOOKS, find_lesson, present, voila_argv
 
 
 @pytest.fixture
@@ -73,6 +73,25 @@ def test_voila_argv_culls_kernels_whose_page_is_gone_but_never_a_connected_one(t
     assert "--MappingKernelManager.cull_idle_timeout=120" in voila_argv(tmp_path / "x.ipynb")
     with pytest.raises(ValueError, match="cull_after must be at least 1 second; got 0"):
         voila_argv(tmp_path / "x.ipynb", cull_after=0)
+
+
+def test_voila_loads_coursekits_front_end_extension_as_jupyter_finds_it(tmp_path):
+    """The extension naming slider handles (and more, issue 19) is found by the same lookup
+    JupyterLab and Voilà use for prebuilt extensions, with its entry script in place."""
+    import shutil
+    import subprocess
+
+    from jupyterlab_server.config import get_federated_extensions
+
+    assert f"--VoilaConfiguration.extra_labextensions_path={LABEXTENSIONS}" in voila_argv(
+        tmp_path / "x.ipynb")
+    found = get_federated_extensions([str(LABEXTENSIONS)])
+    assert list(found) == ["coursekit-a11y"]
+    build = found["coursekit-a11y"]["jupyterlab"]["_build"]
+    entry = LABEXTENSIONS / "coursekit-a11y" / build["load"]
+    assert entry.is_file() and build["extension"] == "./extension"
+    if shutil.which("node"):  # a syntax error would only show in the browser's console
+        subprocess.run(["node", "--check", str(entry)], check=True)
 
 
 def test_a_kernel_is_culled_only_after_a_page_connected_to_it(monkeypatch):

@@ -87,7 +87,9 @@ def test_release_has_lessons_exercises_library_and_the_two_commands(release):
         assert sorted(p.name for p in (release / folder).glob("*.ipynb")) == sorted(
             p.name for p in (REPO / folder).glob("*.ipynb"))
     for name in ("README.md", "Makefile", "pyproject.toml", "environment.yml", HOME,
-                 "coursekit/grading/checks.py", "tests/nbval_sanitize.cfg"):
+                 "coursekit/grading/checks.py", "tests/nbval_sanitize.cfg",
+                 "coursekit/labextensions/coursekit-a11y/package.json",
+                 "coursekit/labextensions/coursekit-a11y/static/remoteEntry.js"):
         assert (release / name).is_file(), name
     for module in instructor_modules():
         assert not (release / (module.replace(".", "/") + ".py")).exists(), module
@@ -122,6 +124,11 @@ def test_student_makefile_installs_no_nbgrader_and_opens_the_course_home(release
     assert not [d for d in project["dependencies"] if d.startswith("nbgrader")]
     assert [d for d in project["optional-dependencies"]["instructor"] if "nbgrader" in d]
     assert f"jupyter lab {HOME}" in student.replace("--allow-root ", "")
+    # JupyterLab loads coursekit's front-end extension (accessible names, issue 19) from the
+    # course's own copy of the library.
+    for folder, plan in ((release, student), (REPO, instructor)):
+        assert f"--LabApp.extra_labextensions_path={folder.resolve()}/coursekit/labextensions" \
+            in plan
 
 
 def test_release_tests_collect_without_solutions_or_nbgrader(release, no_nbgrader):

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_support import Lab, check_frontend_accessibility, exercise_sliders, widget_lessons
+from browser_support import (
+    Lab,
+    check_accessibility,
+    exercise_sliders,
+    misnamed_handles,
+    widget_lessons,
+)
 
 LESSONS = widget_lessons()
 BOXES = ".coursekit-explorer, .widget-interact"
@@ -46,6 +52,8 @@ def check_lesson(lab: Lab, lesson: Path) -> list[str]:
         failures += [m for m in moves if m.figure_changed is False or m.problems]
         assert moves, f"{name}: widget {b} has no slider"
         assert len({m.slider for m in moves}) == len(moves) // 3, f"{name}: duplicate labels"
+        # After every move, each handle (role=slider) is still named by its slider's label.
+        assert not misnamed_handles(box), f"{name}: {misnamed_handles(box)}"
         # Every slider moved somewhere: its minimum and maximum readouts differ.
         for low, high in zip(moves[0::3], moves[1::3], strict=True):
             assert low.readout_after != high.readout_after, f"{name}: {low.slider} is stuck"
@@ -90,8 +98,8 @@ def test_a_lesson_in_jupyterlab_accessibility_with_axe(lab):
     try:
         assert not lab.run_all(code_cells)
         panel.locator(f":is({BOXES}) .widget-output img").first.wait_for()
-        check_frontend_accessibility(lab.page, f"JupyterLab {lesson.stem}",
-                                     scope=".jp-NotebookPanel-notebook")
+        check_accessibility(lab.page, f"JupyterLab {lesson.stem}",
+                            scope=".jp-NotebookPanel-notebook")
     finally:
         lab.shutdown_sessions()
         lab.close_notebook()
