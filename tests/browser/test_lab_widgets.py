@@ -2,7 +2,8 @@
 
 For each lesson with a widget: open it, Run All Cells, then move every slider to its minimum
 (Home), maximum (End) and a middle value (typed into its readout). Each move must redraw the
-figure (the PNG bytes change) without a traceback or stderr from the kernel. One retry per
+figure (the PNG bytes change) without a traceback or stderr from the kernel; then axe-core
+finds no serious or critical violation in the lesson. One retry per
 lesson in a fresh page; a screenshot per lesson (and per failed attempt) goes to
 tests/browser/screenshots/.
 """
@@ -60,6 +61,10 @@ def check_lesson(lab: Lab, lesson: Path) -> list[str]:
     box = boxes.first
     box.scroll_into_view_if_needed()
     assert not failures, f"{name}:\n" + "\n".join(log)
+    # every widget lesson, not only the one the axe test below opens, after its slider moves
+    check_accessibility(lab.page, f"JupyterLab {name} after its slider moves",
+                        scope=".jp-NotebookPanel-notebook")
+    log.append("  axe-core: no serious or critical violation")
     return log
 
 
