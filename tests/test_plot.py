@@ -85,16 +85,21 @@ def test_describe_figure_names_titles_axes_ranges_scales_legends_and_colorbars()
     assert "Colorbar rate ρ" in text and "$" not in text and "\\" not in text
 
 
-@pytest.mark.parametrize("mode", ["notebook", "lecture"])
-def test_style_colour_cycle_is_told_apart_with_protanopia_and_deuteranopia(mode):
+def least_told_apart(colours) -> tuple[float, str, str, str]:
+    """(ΔE, a, b, vision): the pair of ``colours`` closest to each other with any vision."""
     import itertools
 
+    return min((plot.colour_difference(a, b, vision), a, b, vision)
+               for a, b in itertools.combinations(colours, 2) for vision in plot.COLOUR_VISION)
+
+
+@pytest.mark.parametrize("mode", ["notebook", "lecture"])
+def test_style_colour_cycle_is_told_apart_with_protanopia_and_deuteranopia(mode):
     with mpl.rc_context():
         plot.use_style(mode)
         colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     assert len(colours) >= 8
-    worst = min((plot.colour_difference(a, b, vision), a, b, vision)
-                for a, b in itertools.combinations(colours, 2) for vision in plot.COLOUR_VISION)
+    worst = least_told_apart(colours)
     assert worst[0] >= 15, f"{worst[1]}, {worst[2]} alike with {worst[3]}: ΔE {worst[0]:.1f}"
 
 
@@ -172,12 +177,8 @@ def lesson_cell_colours() -> list[tuple[str, list[str]]]:
 
 
 def test_lesson_figures_colours_are_told_apart_with_protanopia_and_deuteranopia():
-    import itertools
-
     cells = lesson_cell_colours()
     assert len(cells) >= 10  # the lessons do name their colours: the scan finds them
     for where, colours in cells:
-        for a, b in itertools.combinations(colours, 2):
-            for vision in plot.COLOUR_VISION:
-                delta = plot.colour_difference(a, b, vision)
-                assert delta >= 15, f"{where}: {a} and {b} alike with {vision}: ΔE {delta:.1f}"
+        delta, a, b, vision = least_told_apart(colours)
+        assert delta >= 15, f"{where}: {a} and {b} alike with {vision}: ΔE {delta:.1f}"
